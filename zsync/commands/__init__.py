@@ -1,0 +1,1 @@
+"""One module per command, each a plain function that prints and returns an exit code."""

@@ -1,0 +1,145 @@
+"""`zsync plan`: what a run would do, without a network call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zsync.commands.validate import OutputFormat
+from zsync.errors import ExitCode
+from zsync.plan import Plan, build_plan
+from zsync.spec import validate_spec
+
+
+def plan(
+    path: str,
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    output: OutputFormat = "text",
+) -> int:
+    result = validate_spec(path)
+    for diagnostic in result.diagnostics:
+        click.echo(diagnostic.render(), err=True)
+    if result.spec is None:
+        click.echo(f"{path}: invalid; run `zsync validate {path}` for details", err=True)
+        return ExitCode.INVALID
+    the_plan = build_plan(result.spec, select, exclude)
+    if output == "json":
+        click.echo(json.dumps(as_json(the_plan), indent=2))
+    else:
+        click.echo(render(the_plan, path))
+    return ExitCode.OK
+
+
+def as_json(plan: Plan) -> dict[str, Any]:
+    spec = plan.spec
+    jobs: dict[str, Any] = {}
+    for name, job in plan.jobs.items():
+        model = spec.jobs[name]
+        jobs[name] = {
+            "wave": job.wave,
+            "direction": job.direction,
+            "connection": job.connection,
+            "product": job.product,
+            "slot": job.slot,
+            "needs": list(job.needs),
+            "needs_outside_run": list(job.outside_needs),
+            "output": _output_path(plan, model.output) if model.output else None,
+            "input": _output_path(plan, model.input_file) if model.input_file else None,
+            "tags": list(model.tags),
+            "min_api_calls": job.min_calls,
+        }
+    return {
+        "spec": str(spec.path),
+        "output_dir": str(spec.output_dir),
+        "waves": plan.waves,
+        "jobs": jobs,
+        "slots": {
+            key: {
+                "product": s.product,
+                "direction": s.direction,
+                "cap": s.cap,
+                "zoho_cap": s.zoho_cap,
+                "documented": s.documented,
+                "note": s.note,
+                "jobs": list(s.jobs),
+            }
+            for key, s in plan.slots.items()
+        },
+        "left_out": plan.left_out,
+        "limits": plan.notes(),
+        "min_api_calls": plan.min_calls,
+    }
+
+
+def render(plan: Plan, path: str) -> str:
+    lines: list[str] = []
+    n_jobs, n_waves = len(plan.jobs), len(plan.waves)
+    lines.append(
+        f"Plan for {path}: {n_jobs} job{'s' if n_jobs != 1 else ''} in {n_waves} "
+        f"wave{'s' if n_waves != 1 else ''} (nothing was sent to Zoho)"
+    )
+    width = max((len(name) for name in plan.jobs), default=0)
+    for index, wave in enumerate(plan.waves, start=1):
+        lines.append("")
+        lines.append(f"Wave {index}")
+        for name in wave:
+            lines.append("  " + _job_line(plan, name, width))
+    if plan.left_out:
+        lines.append("")
+        lines.append("Not in this run")
+        for name, why in plan.left_out.items():
+            lines.append(f"  {name}: {why}")
+    lines.append("")
+    lines.append("Concurrency slots (jobs in progress at once per organisation)")
+    for slot in plan.slots.values():
+        if slot.cap < slot.zoho_cap:
+            origin = f"lowered by limits: from {slot.zoho_cap}"
+        elif slot.cap > slot.zoho_cap:
+            origin = f"raised by limits: from {slot.zoho_cap}"
+        else:
+            origin = "documented by Zoho" if slot.documented else "zsync default"
+        lines.append(
+            f"  {slot.key}: {slot.cap} at once ({origin}; {slot.note}) - {', '.join(slot.jobs)}"
+        )
+    if notes := plan.notes():
+        lines.append("")
+        lines.append("Limits that apply")
+        lines.extend(f"  {note}" for note in notes)
+    calls = plan.min_calls
+    total = sum(calls.values())
+    breakdown = ", ".join(f"{n} {kind}" for kind, n in calls.items())
+    lines.append("")
+    lines.append(
+        f"API calls: at least {total} ({breakdown}); more for results with several "
+        "pages or batches and for jobs that take long"
+    )
+    return "\n".join(lines)
+
+
+def _job_line(plan: Plan, name: str, width: int) -> str:
+    job = plan.jobs[name]
+    model = plan.spec.jobs[name]
+    if job.direction == "export":
+        flow = f"{job.connection} -> {_output_path(plan, model.output or '')}"
+    else:
+        flow = f"{_output_path(plan, model.input_file or '')} -> {job.connection}"
+    after = f"  after {', '.join(job.needs)}" if job.needs else ""
+    outside = (
+        f"  (needs {', '.join(job.outside_needs)}, not in this run)" if job.outside_needs else ""
+    )
+    return f"{name:<{width}}  {job.direction}  {flow}  [slot {job.slot}]{after}{outside}"
+
+
+def _output_path(plan: Plan, relative: str) -> str:
+    target = Path(relative)
+    full = target if target.is_absolute() else plan.spec.output_dir / target
+    try:
+        return str(full.relative_to(Path.cwd()))
+    except ValueError:
+        return str(full)

@@ -1,0 +1,48 @@
+"""`zsync validate`: every problem in a job file, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import click
+
+from zsync.errors import ExitCode
+from zsync.spec import validate_spec
+from zsync.spec.load import LoadResult
+
+OutputFormat = Literal["text", "json"]
+
+
+def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) -> int:
+    result = validate_spec(path, for_run=strict)
+    if output == "json":
+        click.echo(json.dumps(as_json(result), indent=2))
+    else:
+        for diagnostic in result.diagnostics:
+            click.echo(diagnostic.render())
+        click.echo(summary(result))
+    return ExitCode.OK if result.ok else ExitCode.INVALID
+
+
+def as_json(result: LoadResult) -> dict[str, object]:
+    return {
+        "file": result.file,
+        "valid": result.ok,
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "diagnostics": [d.as_json() for d in result.diagnostics],
+    }
+
+
+def summary(result: LoadResult) -> str:
+    counts = _count(len(result.errors), "error") + ", " + _count(len(result.warnings), "warning")
+    if result.spec is not None:
+        spec = result.spec
+        shape = f"{_count(len(spec.jobs), 'job')}, {_count(len(spec.connections), 'connection')}"
+        return f"{result.file}: valid ({shape}); {counts}"
+    return f"{result.file}: invalid; {counts}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -1,0 +1,64 @@
+"""What each Zoho product offers zsync, and the documented limits that bound it.
+
+Caps marked `documented` come from Zoho's pages (../shared/seeds); the others are zsync's
+own conservative defaults where Zoho documents no concurrency cap, and say so.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+Product = Literal["crm", "bigin", "creator", "analytics"]
+Direction = Literal["export", "import"]
+PRODUCTS: tuple[Product, ...] = ("crm", "bigin", "creator", "analytics")
+
+
+class Cap(NamedTuple):
+    jobs: int
+    documented: bool
+    note: str
+
+
+# (product, direction) -> concurrency cap per organisation. Absent: the product offers no
+# such job through zsync.
+CAPS: dict[tuple[Product, Direction], Cap] = {
+    ("analytics", "export"): Cap(5, True, "at most 5 concurrent export jobs per organisation"),
+    ("analytics", "import"): Cap(5, True, "at most 5 concurrent import jobs per organisation"),
+    ("crm", "export"): Cap(5, False, "Zoho allows 10 result downloads a minute"),
+    ("crm", "import"): Cap(5, False, "no documented cap"),
+    ("bigin", "export"): Cap(5, False, "no documented cap"),
+    ("creator", "export"): Cap(5, False, "Zoho allows 5 bulk read creates a minute per user"),
+}
+
+# Documented facts `zsync plan` shows beside the jobs they bound.
+NOTES: dict[tuple[Product, Direction], tuple[str, ...]] = {
+    ("analytics", "export"): ("results downloadable for 1 hour after completion",),
+    ("analytics", "import"): (
+        "files up to 100 MB (larger ones are split)",
+        "import summary kept 1 hour",
+    ),
+    ("crm", "export"): ("200,000 records per page",),
+    ("crm", "import"): ("up to 25,000 records per file (larger ones are split)",),
+    ("bigin", "export"): ("200,000 records per page", "ICS: 20,000 events per batch"),
+    ("creator", "export"): ("up to 200,000 records per batch", "record cursor valid 15 minutes"),
+}
+
+
+def offers(product: Product, direction: Direction) -> bool:
+    return (product, direction) in CAPS
+
+
+def products_offering(direction: Direction) -> list[Product]:
+    return [p for p in PRODUCTS if offers(p, direction)]
+
+
+# The fewest API calls one page (or file part) of a job costs: every job creates, checks its
+# status at least once, and fetches a result or summary.
+MIN_CALLS: dict[tuple[Product, Direction], dict[str, int]] = {
+    ("analytics", "export"): {"create": 1, "status": 1, "download": 1},
+    ("analytics", "import"): {"create": 1, "status": 1},
+    ("crm", "export"): {"create": 1, "status": 1, "download": 1},
+    ("crm", "import"): {"upload": 1, "create": 1, "status": 1, "download": 1},
+    ("bigin", "export"): {"create": 1, "status": 1, "download": 1},
+    ("creator", "export"): {"create": 1, "status": 1, "download": 1},
+}

@@ -1,0 +1,298 @@
+"""The job file as typed, frozen values: what every later layer receives instead of raw dicts.
+
+Built only from data that passed the schema, so it trusts shapes and fills in defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from zsync.durations import parse_duration
+from zsync.products import Direction, Product
+
+DEFAULT_POLL = {"first": 1.0, "max": 30.0, "timeout": 7200.0}
+DEFAULT_RETRY = {"attempts": 5, "backoff": 1.0}
+DEFAULT_OUTPUT_DIR = "exports"
+
+
+@dataclass(frozen=True)
+class Auth:
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+    def __repr__(self) -> str:  # secrets never reach a log through a stray repr
+        return "Auth(<hidden>)"
+
+
+@dataclass(frozen=True)
+class Limits:
+    exports: int | None = None
+    imports: int | None = None
+
+    def for_direction(self, direction: Direction) -> int | None:
+        return self.exports if direction == "export" else self.imports
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    product: Product
+    dc: str
+    auth: Auth
+    org_id: str | None = None
+    workspace: str | None = None
+    owner: str | None = None
+    app: str | None = None
+    base_url: str | None = None
+    limits: Limits = Limits()
+
+
+@dataclass(frozen=True)
+class Poll:
+    first: float
+    max: float
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int
+    backoff: float
+
+
+@dataclass(frozen=True)
+class Condition:
+    api_name: str
+    comparator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Group:
+    operator: Literal["and", "or"]
+    members: tuple[Criterion, ...]
+
+
+Criterion = Condition | Group
+
+
+@dataclass(frozen=True)
+class AnalyticsExport:
+    connection: str
+    view: str | None = None
+    sql: str | None = None
+    format: Literal["csv", "json"] = "csv"
+    date_format: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkReadExport:
+    """CRM or Bigin bulk read (which one is the connection's product)."""
+
+    connection: str
+    module: str
+    fields: tuple[str, ...] = ()
+    criteria: Criterion | None = None
+    cvid: str | None = None
+    file_type: Literal["csv", "ics"] = "csv"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CreatorExport:
+    connection: str
+    report: str
+    criteria: str | None = None
+    fields: tuple[str, ...] = ()
+    max_records: int = 200000
+
+
+@dataclass(frozen=True)
+class AnalyticsImport:
+    connection: str
+    table: str
+    file: str
+    create_table: bool = False
+    mode: Literal["append", "truncateadd", "updateadd"] = "append"
+    matching_columns: tuple[str, ...] = ()
+    on_error: Literal["abort", "skiprow", "setcolumnempty"] = "abort"
+    date_format: str | None = None
+    delimiter: str = "comma"
+    quoted: str = "double"
+    max_part_size: int = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BulkWriteImport:
+    connection: str
+    module: str
+    file: str
+    operation: Literal["insert", "update", "upsert"] = "insert"
+    find_by: str | None = None
+    field_mappings: Mapping[str, str] = field(default_factory=dict)
+    ignore_empty: bool = False
+    allow_row_errors: bool = False
+
+
+Export = AnalyticsExport | BulkReadExport | CreatorExport
+Import = AnalyticsImport | BulkWriteImport
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    action: Export | Import
+    poll: Poll
+    retry: Retry
+    output: str | None = None
+    needs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    description: str | None = None
+
+    @property
+    def direction(self) -> Direction:
+        return "import" if isinstance(self.action, AnalyticsImport | BulkWriteImport) else "export"
+
+    @property
+    def connection(self) -> str:
+        return self.action.connection
+
+    @property
+    def input_file(self) -> str | None:
+        return (
+            self.action.file if isinstance(self.action, AnalyticsImport | BulkWriteImport) else None
+        )
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path
+    output_dir: Path
+    connections: Mapping[str, Connection]
+    jobs: Mapping[str, Job]
+
+
+def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
+    """The model of schema-valid `data` read from `path`."""
+    defaults = data.get("defaults", {})
+    base_poll = {**DEFAULT_POLL, **_durations(defaults.get("poll", {}))}
+    base_retry = {**DEFAULT_RETRY, **_retry(defaults.get("retry", {}))}
+    output_dir = path.parent / defaults.get("output_dir", DEFAULT_OUTPUT_DIR)
+    connections = {name: _connection(name, raw) for name, raw in data["connections"].items()}
+    jobs = {name: _job(name, raw, base_poll, base_retry) for name, raw in data["jobs"].items()}
+    return Spec(path=path, output_dir=output_dir, connections=connections, jobs=jobs)
+
+
+def _connection(name: str, raw: Mapping[str, Any]) -> Connection:
+    return Connection(
+        name=name,
+        product=raw["product"],
+        dc=raw.get("dc", "com"),
+        auth=Auth(**raw["auth"]),
+        org_id=raw.get("org_id"),
+        workspace=raw.get("workspace"),
+        owner=raw.get("owner"),
+        app=raw.get("app"),
+        base_url=raw.get("base_url", "").rstrip("/") or None,
+        limits=Limits(**raw.get("limits", {})),
+    )
+
+
+def _job(name: str, raw: Mapping[str, Any], poll: dict[str, float], retry: dict[str, Any]) -> Job:
+    action: Export | Import = _export(raw["export"]) if "export" in raw else _import(raw["import"])
+    return Job(
+        name=name,
+        action=action,
+        poll=Poll(**{**poll, **_durations(raw.get("poll", {}))}),
+        retry=Retry(**{**retry, **_retry(raw.get("retry", {}))}),
+        output=raw.get("output"),
+        needs=tuple(raw.get("needs", ())),
+        tags=tuple(raw.get("tags", ())),
+        enabled=raw.get("enabled", True),
+        description=raw.get("description"),
+    )
+
+
+def _export(raw: Mapping[str, Any]) -> Export:
+    connection = raw["from"]
+    if "module" in raw:
+        return BulkReadExport(
+            connection=connection,
+            module=raw["module"],
+            fields=tuple(raw.get("fields", ())),
+            criteria=criterion(raw["criteria"]) if "criteria" in raw else None,
+            cvid=raw.get("cvid"),
+            file_type=raw.get("file_type", "csv"),
+            page=raw.get("page", 1),
+        )
+    if "report" in raw:
+        return CreatorExport(
+            connection=connection,
+            report=raw["report"],
+            criteria=raw.get("criteria"),
+            fields=tuple(raw.get("fields", ())),
+            max_records=raw.get("max_records", 200000),
+        )
+    return AnalyticsExport(
+        connection=connection,
+        view=raw.get("view"),
+        sql=raw.get("sql"),
+        format=raw.get("format", "csv"),
+        date_format=raw.get("date_format"),
+    )
+
+
+def _import(raw: Mapping[str, Any]) -> Import:
+    connection = raw["to"]
+    if "module" in raw:
+        return BulkWriteImport(
+            connection=connection,
+            module=raw["module"],
+            file=raw["file"],
+            operation=raw.get("operation", "insert"),
+            find_by=raw.get("find_by"),
+            field_mappings=dict(raw.get("field_mappings", {})),
+            ignore_empty=raw.get("ignore_empty", False),
+            allow_row_errors=raw.get("allow_row_errors", False),
+        )
+    return AnalyticsImport(
+        connection=connection,
+        table=raw["table"],
+        file=raw["file"],
+        create_table=raw.get("create_table", False),
+        mode=raw.get("mode", "append"),
+        matching_columns=tuple(raw.get("matching_columns", ())),
+        on_error=raw.get("on_error", "abort"),
+        date_format=raw.get("date_format"),
+        delimiter=raw.get("delimiter", "comma"),
+        quoted=raw.get("quoted", "double"),
+        max_part_size=raw.get("max_part_size", 100 * 1024 * 1024),
+    )
+
+
+def criterion(raw: Mapping[str, Any]) -> Criterion:
+    if "group" in raw:
+        return Group(
+            operator=raw["group_operator"],
+            members=tuple(criterion(member) for member in raw["group"]),
+        )
+    value = raw["value"]
+    return Condition(
+        raw["api_name"], raw["comparator"], tuple(value) if isinstance(value, list) else value
+    )
+
+
+def _durations(raw: Mapping[str, Any]) -> dict[str, float]:
+    return {key: parse_duration(value) for key, value in raw.items()}
+
+
+def _retry(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(raw)
+    if "backoff" in out:
+        out["backoff"] = parse_duration(out["backoff"])
+    return out

@@ -1,0 +1,311 @@
+"""Validate job-file data against schemas/zsync.schema.json, with errors a person can act on.
+
+jsonschema reports a failed `oneOf` as one error wrapping every branch's sub-errors. Here the
+branch the user evidently meant (the one with the fewest and shallowest problems) speaks for
+it; when no branch stands out, one line names the forms that were expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from zsync.resources import load_schema
+from zsync.spec.diagnostics import Diagnostic, Path
+from zsync.spec.interpolate import Interpolation
+from zsync.spec.yaml_source import Source
+
+# How strongly an error says "this is not the branch you meant".
+_MISSING_KEY_WEIGHT = 10
+_UNKNOWN_KEY_WEIGHT = 3
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+@cache
+def spec_validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("zsync"))
+
+
+def check_schema(
+    source: Source, interpolation: Interpolation
+) -> tuple[list[Diagnostic], set[Path]]:
+    """Every schema violation in the (interpolated) data, one diagnostic each, and the paths
+    of the parts that broke a rule."""
+    reporter = _Reporter(source, interpolation)
+    broken: set[Path] = set()
+    for error in spec_validator().iter_errors(interpolation.data):
+        if reporter.report(error):
+            broken.add(tuple(error.absolute_path))
+    return reporter.diagnostics, broken
+
+
+class _Reporter:
+    def __init__(self, source: Source, interpolation: Interpolation) -> None:
+        self.source = source
+        self.interpolation = interpolation
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(self, error: ValidationError) -> bool:
+        """Report `error`; False when an unset variable's warning already covers it."""
+        path: Path = tuple(error.absolute_path)
+        if self._covered_by_unset_variable(path):
+            return False
+        if error.validator in ("oneOf", "anyOf") and (error.context or error.validator == "oneOf"):
+            self._report_alternatives(error, path)
+            return True
+        for at, message, on_key in _describe(error, self):
+            self.diagnostics.append(self.source.diagnostic(at, message, key=on_key))
+        return True
+
+    def _covered_by_unset_variable(self, path: Path) -> bool:
+        # The unset variable is already reported; its placeholder failing a pattern is noise.
+        return any(path[: len(p)] == p for p in self.interpolation.unresolved)
+
+    def _report_alternatives(self, error: ValidationError, path: Path) -> None:
+        message = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+        branches = _group_by_branch(error)
+        if message and all(_is_shallow(errs, path) for errs in branches.values()):
+            self.diagnostics.append(
+                self.source.diagnostic(path, f"{message}, found {self.found(path, error.instance)}")
+            )
+            return
+        required_only = _required_only_branches(error)
+        if required_only is not None:
+            present = [
+                k for k in required_only if isinstance(error.instance, dict) and k in error.instance
+            ]
+            names = ", ".join(f"'{k}'" for k in required_only)
+            found = " and ".join(f"'{k}'" for k in present) if present else "none"
+            self.diagnostics.append(
+                self.source.diagnostic(
+                    path, f"expected exactly one of {names}, found {found}", key=bool(path)
+                )
+            )
+            return
+        if not branches:  # valid under several branches
+            self.diagnostics.append(self.source.diagnostic(path, f"ambiguous: {error.message}"))
+            return
+        scored = sorted((_score(errs, path), index) for index, errs in branches.items())
+        best_score = scored[0][0]
+        best = [index for score, index in scored if score == best_score]
+        if len(best) == 1:
+            for sub in branches[best[0]]:
+                self.report(sub)
+            return
+        subschemas = error.validator_value
+        forms = [_title(subschemas[i], i) for i in sorted(best)]
+        self.diagnostics.append(
+            self.source.diagnostic(
+                path,
+                "does not match any expected form: "
+                + "; ".join(
+                    f"{form} ({_summarise(branches[i], path, self)})"
+                    for form, i in zip(forms, sorted(best), strict=True)
+                ),
+                key=bool(path),
+            )
+        )
+
+    def found(self, path: Path, value: Any) -> str:
+        """How to show a found value: never a secret or an environment variable's value."""
+        if "auth" in path:
+            return "a value (hidden)"
+        if path in self.interpolation.templates:
+            return f"{self.interpolation.templates[path]!r} (after interpolation)"
+        return _show(value)
+
+
+def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Path, str, bool]]:
+    """(path, message, point-at-key) for one non-alternative error."""
+    path: Path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("errorMessage")
+    kind = error.validator
+    instance = error.instance
+    if kind == "required":
+        for key in error.validator_value:
+            if isinstance(instance, dict) and key not in instance:
+                why = f" ({custom})" if custom else ""
+                yield path, f"missing required key '{key}'{why}", True
+        return
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        for key in _unknown_keys(instance, schema):
+            hint = _did_you_mean(key, allowed)
+            expected = ", ".join(allowed)
+            yield (*path, key), f"unknown key '{key}'{hint}; expected one of: {expected}", True
+        return
+    if kind == "propertyNames":
+        message = custom or error.message
+        yield (*path, str(instance)), f"'{instance}': {message}", True
+        return
+    if kind == "not" and custom:
+        yield path, str(custom), True
+        return
+    if custom:
+        yield path, f"{custom}, found {reporter.found(path, instance)}", False
+        return
+    if kind == "enum":
+        options = [str(o) for o in error.validator_value]
+        hint = _did_you_mean(str(instance), options) if isinstance(instance, str) else ""
+        yield (
+            path,
+            f"{reporter.found(path, instance)} is not one of {', '.join(options)}{hint}",
+            False,
+        )
+        return
+    if kind == "const":
+        yield (
+            path,
+            f"expected {_show(error.validator_value)}, found {reporter.found(path, instance)}",
+            False,
+        )
+        return
+    if kind == "type":
+        wanted = error.validator_value
+        words = " or ".join(
+            _TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted)
+        )
+        yield path, f"expected {words}, found {_describe_found(instance, path, reporter)}", False
+        return
+    messages = {
+        "minProperties": "must not be empty",
+        "minItems": f"expected at least {error.validator_value} item(s)",
+        "maxItems": f"expected at most {error.validator_value} item(s)",
+        "uniqueItems": "has repeated items",
+        "minLength": "must not be empty",
+        "minimum": f"must be at least {error.validator_value}",
+        "maximum": f"must be at most {error.validator_value}",
+        "exclusiveMinimum": f"must be more than {error.validator_value}",
+        "multipleOf": f"must be a multiple of {error.validator_value}",
+        "pattern": f"does not match the pattern {error.validator_value}",
+    }
+    base = messages.get(str(kind), error.message)
+    yield path, f"{base}, found {reporter.found(path, instance)}", False
+
+
+def _group_by_branch(error: ValidationError) -> dict[int, list[ValidationError]]:
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    return branches
+
+
+def _required_only_branches(error: ValidationError) -> list[str] | None:
+    """For `oneOf: [{required: [a]}, {required: [b]}]`, the keys a, b; else None."""
+    keys: list[str] = []
+    for branch in error.validator_value:
+        if not (
+            isinstance(branch, dict)
+            and set(branch) == {"required"}
+            and len(branch["required"]) == 1
+        ):
+            return None
+        keys.append(branch["required"][0])
+    return keys
+
+
+def _score(errors: list[ValidationError], path: Path) -> tuple[int, int]:
+    """Lower is a better guess at the branch the user meant."""
+    weight = 0
+    depth = 0
+    for sub in errors:
+        sub_path = tuple(sub.absolute_path)
+        depth = max(depth, len(sub_path) - len(path))
+        if sub.validator == "required" and sub_path == path:
+            missing = [
+                k
+                for k in sub.validator_value
+                if isinstance(sub.instance, dict) and k not in sub.instance
+            ]
+            weight += _MISSING_KEY_WEIGHT * max(1, len(missing))
+        elif sub.validator in ("oneOf",) and sub_path == path and _required_only_branches(sub):
+            weight += _MISSING_KEY_WEIGHT
+        elif sub.validator == "additionalProperties" and sub_path == path:
+            weight += _UNKNOWN_KEY_WEIGHT * max(1, len(_unknown_keys(sub.instance, sub.schema)))
+        elif sub.validator == "type" and sub_path == path:
+            weight += _MISSING_KEY_WEIGHT * 2
+        else:
+            weight += 1
+    # Errors found deep inside a branch mean its top level matched: prefer it.
+    return weight, -depth
+
+
+def _is_shallow(errors: list[ValidationError], path: Path) -> bool:
+    return all(tuple(e.absolute_path) == path for e in errors)
+
+
+def _summarise(errors: list[ValidationError], path: Path, reporter: _Reporter) -> str:
+    parts: list[str] = []
+    for sub in errors:
+        if sub.validator == "oneOf" and (keys := _required_only_branches(sub)):
+            parts.append("needs " + " or ".join(f"'{k}'" for k in keys))
+            continue
+        for at, message, _ in _describe(sub, reporter):
+            rel = at[len(path) :]
+            parts.append(
+                f"{'.'.join(map(str, rel))}: {message}"
+                if rel and not message.startswith(("unknown", "missing"))
+                else message
+            )
+    return ", ".join(dict.fromkeys(parts))
+
+
+def _title(schema: Any, index: int) -> str:
+    if isinstance(schema, dict):
+        if "title" in schema:
+            return str(schema["title"])
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            target = load_schema("zsync").get("$defs", {}).get(ref.rsplit("/", 1)[-1], {})
+            if "title" in target:
+                return str(target["title"])
+    return f"form {index + 1}"
+
+
+def _unknown_keys(instance: Any, schema: Any) -> list[str]:
+    if not isinstance(instance, dict) or not isinstance(schema, dict):
+        return []
+    known = set(schema.get("properties", {}))
+    return [k for k in instance if k not in known]
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _describe_found(value: Any, path: Path, reporter: _Reporter) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (an empty value)"
+    return reporter.found(path, value)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(list(map(str, value))[:4]) + (", …}" if len(value) > 4 else "}")
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…'"

@@ -1,0 +1,379 @@
+"""Checks the schema can't express: references between parts of the file, products, paths.
+
+Runs on the model of a schema-valid file and reports through the file's positions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path as FsPath
+from typing import Any
+
+from zsync.products import CAPS, offers, products_offering
+from zsync.spec.diagnostics import Diagnostic, Path, Severity
+from zsync.spec.model import (
+    AnalyticsExport,
+    AnalyticsImport,
+    BulkReadExport,
+    BulkWriteImport,
+    Condition,
+    CreatorExport,
+    Criterion,
+    Group,
+    Job,
+    Spec,
+)
+from zsync.spec.yaml_source import Source
+
+LIST_COMPARATORS = {"in", "not_in"}
+RANGE_COMPARATORS = {"between", "not_between"}
+TEXT_COMPARATORS = {"contains", "not_contains", "starts_with", "ends_with"}
+MAX_TEXT_VALUE = 255
+ICS_MODULE = "Events"
+
+# Which product each form of export and import belongs to, and what a person calls it.
+FORMS: dict[type, tuple[frozenset[str], str]] = {
+    AnalyticsExport: (frozenset({"analytics"}), "an Analytics export (view/sql)"),
+    BulkReadExport: (frozenset({"crm", "bigin"}), "a bulk read export (module)"),
+    CreatorExport: (frozenset({"creator"}), "a Creator export (report)"),
+    AnalyticsImport: (frozenset({"analytics"}), "an Analytics import (table)"),
+    BulkWriteImport: (frozenset({"crm"}), "a CRM bulk write (module)"),
+}
+
+
+def check_semantics(
+    spec: Spec,
+    source: Source,
+    *,
+    missing_file: Severity,
+    set_aside: frozenset[str] | set[str] = frozenset(),
+) -> list[Diagnostic]:
+    """Problems in `spec`; `set_aside` names jobs and connections already reported broken
+    and left out of the model, so references to them aren't reported again as unknown."""
+    checker = _Checker(spec, source, missing_file, set_aside)
+    checker.run()
+    return checker.diagnostics
+
+
+class _Checker:
+    def __init__(
+        self,
+        spec: Spec,
+        source: Source,
+        missing_file: Severity,
+        set_aside: frozenset[str] | set[str],
+    ) -> None:
+        self.set_aside = set_aside
+        self.spec = spec
+        self.source = source
+        self.missing_file = missing_file
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(
+        self, path: Path, message: str, *, severity: Severity = "error", key: bool = False
+    ) -> None:
+        self.diagnostics.append(self.source.diagnostic(path, message, severity=severity, key=key))
+
+    def run(self) -> None:
+        self.check_connections()
+        for job in self.spec.jobs.values():
+            self.check_job_connection(job)
+            self.check_needs(job)
+            if isinstance(job.action, BulkReadExport):
+                self.check_bulk_read(job, job.action)
+            if isinstance(job.action, AnalyticsImport | BulkWriteImport):
+                self.check_import_options(job)
+        self.check_cycles()
+        self.check_outputs()
+        self.check_inputs()
+
+    # -- connections ---------------------------------------------------------------------
+
+    def check_connections(self) -> None:
+        used = {job.connection for job in self.spec.jobs.values()}
+        for name, connection in self.spec.connections.items():
+            path: Path = ("connections", name)
+            if name not in used and not self.set_aside:
+                self.add(
+                    path,
+                    f"connection '{name}' is not used by any job",
+                    severity="warning",
+                    key=True,
+                )
+            for direction in ("export", "import"):
+                wanted = connection.limits.for_direction(direction)
+                if wanted is None:
+                    continue
+                limit_path = (*path, "limits", f"{direction}s")
+                cap = CAPS.get((connection.product, direction))
+                if cap is None:
+                    self.add(
+                        limit_path,
+                        f"{connection.product} offers no {direction} jobs; this "
+                        "limit has no effect",
+                        severity="warning",
+                    )
+                elif wanted > cap.jobs and cap.documented:
+                    self.add(
+                        limit_path,
+                        f"{wanted} is above Zoho's documented cap of {cap.jobs} "
+                        f"({cap.note}); limits can only lower it",
+                    )
+                elif wanted > cap.jobs:
+                    self.add(
+                        limit_path,
+                        f"{wanted} raises zsync's default cap of {cap.jobs} "
+                        f"({cap.note}); Zoho may throttle",
+                        severity="warning",
+                    )
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def check_job_connection(self, job: Job) -> None:
+        key = "from" if job.direction == "export" else "to"
+        path: Path = ("jobs", job.name, job.direction, key)
+        connection = self.spec.connections.get(job.connection)
+        if connection is None and job.connection in self.set_aside:
+            return
+        if connection is None:
+            hint = _did_you_mean(job.connection, list(self.spec.connections))
+            self.add(
+                path,
+                f"unknown connection '{job.connection}'{hint}; defined: "
+                f"{', '.join(self.spec.connections)}",
+            )
+            return
+        products, form = FORMS[type(job.action)]
+        if connection.product in products:
+            if isinstance(job.action, BulkWriteImport) and not connection.org_id:
+                self.add(
+                    ("connections", connection.name),
+                    "a crm connection that jobs import "
+                    "into needs 'org_id' (sent as X-CRM-ORG on the file upload)",
+                    key=True,
+                )
+            return
+        if not offers(connection.product, job.direction):
+            others = ", ".join(products_offering(job.direction))
+            self.add(
+                path,
+                f"'{job.connection}' is a {connection.product} connection, and zsync "
+                f"can't {job.direction} with {connection.product} ({job.direction}s go "
+                f"{'from' if job.direction == 'export' else 'to'}: {others})",
+            )
+            return
+        self.add(
+            path,
+            f"'{job.connection}' is a {connection.product} connection, but this is "
+            f"{form}, which needs a {' or '.join(sorted(products))} connection",
+        )
+
+    def check_needs(self, job: Job) -> None:
+        for index, need in enumerate(job.needs):
+            path: Path = ("jobs", job.name, "needs", index)
+            other = self.spec.jobs.get(need)
+            if other is None and need in self.set_aside:
+                continue
+            if other is None:
+                hint = _did_you_mean(need, list(self.spec.jobs))
+                self.add(path, f"unknown job '{need}'{hint}")
+            elif not other.enabled and job.enabled:
+                self.add(
+                    path,
+                    f"'{need}' is disabled (enabled: false): it won't run first unless selected",
+                    severity="warning",
+                )
+
+    def check_cycles(self) -> None:
+        reported: set[frozenset[str]] = set()
+        for cycle in _cycles(self.spec):
+            members = frozenset(cycle)
+            if members in reported:
+                continue
+            reported.add(members)
+            first = cycle[0]
+            chain = " -> ".join([*cycle, first])
+            self.add(("jobs", first, "needs"), f"needs form a cycle: {chain}", key=True)
+
+    def check_bulk_read(self, job: Job, export: BulkReadExport) -> None:
+        path: Path = ("jobs", job.name, "export")
+        if export.file_type == "ics":
+            if export.fields:
+                self.add(
+                    (*path, "fields"),
+                    "file_type ics exports whole events: remove 'fields'",
+                    key=True,
+                )
+            if export.module != ICS_MODULE:
+                self.add(
+                    (*path, "file_type"),
+                    f"file_type ics exports only the {ICS_MODULE} "
+                    f"module (meetings), not '{export.module}'",
+                )
+        if export.criteria is not None:
+            for where, message in _criteria_problems(export.criteria, (*path, "criteria")):
+                self.add(where, message)
+
+    def check_import_options(self, job: Job) -> None:
+        action = job.action
+        path: Path = ("jobs", job.name, "import")
+        if (
+            isinstance(action, AnalyticsImport)
+            and action.matching_columns
+            and action.mode != "updateadd"
+        ):
+            self.add(
+                (*path, "matching_columns"),
+                f"matching_columns is used only by mode updateadd; mode {action.mode} ignores it",
+                severity="warning",
+                key=True,
+            )
+        if isinstance(action, BulkWriteImport) and action.find_by and action.operation == "insert":
+            self.add(
+                (*path, "find_by"),
+                "find_by is used only by update and upsert; insert ignores it",
+                severity="warning",
+                key=True,
+            )
+
+    # -- files ---------------------------------------------------------------------------
+
+    def check_outputs(self) -> None:
+        seen: dict[str, Job] = {}
+        for job in self.spec.jobs.values():
+            if job.output is None:
+                continue
+            path: Path = ("jobs", job.name, "output")
+            normal = _normal(job.output)
+            if normal is None:
+                self.add(
+                    path,
+                    f"'{job.output}' leaves the output directory; outputs are paths "
+                    "inside it (no leading '/', no '..' above it)",
+                )
+                continue
+            for other_path, other in seen.items():
+                if _overlaps(normal, other_path):
+                    line = self.source.position(("jobs", other.name, "output")).line
+                    self.add(
+                        path, f"'{job.output}' is also written by job '{other.name}' (line {line})"
+                    )
+                    break
+            seen[normal] = job
+
+    def check_inputs(self) -> None:
+        writers = {
+            _normal(j.output): j
+            for j in self.spec.jobs.values()
+            if j.output and j.direction == "export"
+        }
+        for job in self.spec.jobs.values():
+            if job.input_file is None:
+                continue
+            path: Path = ("jobs", job.name, "import", "file")
+            normal = _normal(job.input_file)
+            writer = writers.get(normal) if normal else None
+            if writer is not None:
+                if writer.name not in _ancestors(self.spec, job.name):
+                    self.add(
+                        path,
+                        f"'{job.input_file}' is written by job '{writer.name}', but "
+                        f"this job doesn't need it: add needs: [{writer.name}] so it reads "
+                        "the finished file",
+                        severity="warning",
+                    )
+                continue
+            file = FsPath(job.input_file)
+            file = file if file.is_absolute() else self.spec.output_dir / file
+            if not file.exists():
+                self.add(
+                    path,
+                    f"'{job.input_file}' doesn't exist ({file}) and no job writes it",
+                    severity=self.missing_file,
+                )
+
+
+def _criteria_problems(criteria: Criterion, path: Path) -> Iterator[tuple[Path, str]]:
+    if isinstance(criteria, Group):
+        for index, member in enumerate(criteria.members):
+            yield from _criteria_problems(member, (*path, "group", index))
+        return
+    yield from (((*path, "value"), message) for message in _value_problems(criteria))
+
+
+def _value_problems(condition: Condition) -> Iterator[str]:
+    comparator, value = condition.comparator, condition.value
+    is_list = isinstance(value, tuple)
+    if comparator in LIST_COMPARATORS:
+        if not is_list or not value:
+            yield f"{comparator} compares with a list of values, e.g. [a, b]"
+    elif comparator in RANGE_COMPARATORS:
+        if not is_list or len(value) != 2:
+            yield f"{comparator} takes exactly two values, [from, to]"
+    elif is_list:
+        yield f"{comparator} compares with one value, not a list (use in / not_in for lists)"
+    values = value if is_list else (value,)
+    if any(isinstance(v, bool) for v in values) and comparator != "equal":
+        yield f"a true/false value can only be compared with equal, not {comparator}"
+    if comparator in TEXT_COMPARATORS and not all(isinstance(v, str) for v in values):
+        yield f"{comparator} compares text: quote the value"
+    if any(isinstance(v, str) and len(v) > MAX_TEXT_VALUE for v in values):
+        yield f"text values are limited to {MAX_TEXT_VALUE} characters"
+
+
+def _cycles(spec: Spec) -> Iterator[list[str]]:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    stack: list[str] = []
+
+    def visit(name: str) -> Iterator[list[str]]:
+        state[name] = 1
+        stack.append(name)
+        for need in spec.jobs[name].needs:
+            if need not in spec.jobs:
+                continue
+            if state.get(need) == 1:
+                yield stack[stack.index(need) :]
+            elif need not in state:
+                yield from visit(need)
+        stack.pop()
+        state[name] = 2
+
+    for name in spec.jobs:
+        if name not in state:
+            yield from visit(name)
+
+
+def _ancestors(spec: Spec, name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(spec.jobs[name].needs)
+    while todo:
+        need = todo.pop()
+        if need in seen or need not in spec.jobs:
+            continue
+        seen.add(need)
+        todo.extend(spec.jobs[need].needs)
+    return seen
+
+
+def _normal(path: str) -> str | None:
+    """`path` normalised inside the output directory, or None if it leaves it."""
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return None
+    directory = path.endswith("/")
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    if normal == ".." or normal.startswith("../") or normal == ".":
+        return None
+    return normal + "/" if directory else normal
+
+
+def _overlaps(a: str, b: str) -> bool:
+    if a.rstrip("/") == b.rstrip("/"):
+        return True
+    return (a.endswith("/") and b.startswith(a)) or (b.endswith("/") and a.startswith(b))
+
+
+def _did_you_mean(word: str, options: list[Any]) -> str:
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
