@@ -148,9 +148,9 @@ def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Pat
             expected = ", ".join(allowed)
             yield (*path, key), f"unknown key '{key}'{hint}; expected one of: {expected}", True
         return
-    if kind == "propertyNames":
-        message = custom or error.message
-        yield (*path, str(instance)), f"'{instance}': {message}", True
+    if "propertyNames" in error.schema_path:
+        # The failing value is a key of the mapping at `path`: point at that key.
+        yield (*path, str(instance)), f"'{instance}': {custom or error.message}", True
         return
     if kind == "not" and custom:
         yield path, str(custom), True

@@ -19,6 +19,7 @@ from zsync.spec.diagnostics import Diagnostic, Path, Severity, format_path
 MERGE_TAG = "tag:yaml.org,2002:merge"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 MAX_DEPTH = 64
+PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class _Builder:
         self.source.values.setdefault(path, _position(node))
         if depth > MAX_DEPTH:
             self._error(path, "nested too deeply (a recursive alias?)")
+            return None
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in PLAIN_TAGS:
+            # The safe loader refuses such tags only when constructing, which we don't do.
+            self._error(path, f"invalid YAML: tag {node.tag!r} is not allowed in a job file", node)
             return None
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)

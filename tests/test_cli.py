@@ -1,0 +1,100 @@
+"""The real console script, end to end: exit codes, output formats, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ZSYNC = str(Path(sys.executable).with_name("zsync"))
+
+
+def zsync(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ZSYNC, *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_validate_example_exits_0() -> None:
+    done = zsync("validate", "jobs.example.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "jobs.example.yaml: valid (5 jobs, 4 connections)" in done.stdout
+
+
+def test_validate_json_for_a_broken_file(write_spec) -> None:
+    path = write_spec("""\
+        version: 1
+        connections: {}
+        jobs:
+          a: {export: {from: crm, module: Leads}, output: a.csv}
+          a: {export: {from: crm, module: Leads}, output: b.csv}
+        """)
+    done = zsync("validate", str(path), "--output", "json")
+    assert done.returncode == 2
+    report = json.loads(done.stdout)
+    assert report["valid"] is False
+    assert report["errors"] == len(report["diagnostics"]) >= 2
+    first = report["diagnostics"][0]
+    assert set(first) == {"file", "line", "column", "path", "severity", "message"}
+    assert (first["line"], first["path"]) == (2, "connections")
+    assert any(
+        d["line"] == 5 and "duplicate key 'a'" in d["message"] for d in report["diagnostics"]
+    )
+
+
+def test_validate_strict_fails_on_unset_secrets() -> None:
+    done = zsync("validate", "--strict", "jobs.example.yaml")
+    assert done.returncode == 2
+    assert "environment variable ZOHO_CLIENT_ID is not set" in done.stdout
+
+
+def test_missing_file_is_a_clear_error(tmp_path) -> None:
+    done = zsync("validate", str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2
+    assert "nope.yaml:1:1: error: no such file" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_plan_text_and_json() -> None:
+    text = zsync("plan", "jobs.example.yaml")
+    assert text.returncode == 0, text.stderr
+    assert "Wave 2" in text.stdout
+    assert "contacts_to_analytics" in text.stdout
+    as_json = json.loads(zsync("plan", "jobs.example.yaml", "--output", "json").stdout)
+    assert as_json["waves"][-1] == ["contacts_to_analytics"]
+    assert as_json["slots"]["analytics/com/20001/export"]["cap"] == 3
+
+
+def test_plan_select_unknown_is_usage_error() -> None:
+    done = zsync("plan", "jobs.example.yaml", "--select", "nope")
+    assert done.returncode == 2
+    assert "zsync: error: --select 'nope' matches no job" in done.stderr
+
+
+def test_schema_prints_the_schema() -> None:
+    done = zsync("schema")
+    assert json.loads(done.stdout) == json.loads((REPO / "schemas/zsync.schema.json").read_text())
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "--help"], ["plan", "--help"]])
+def test_help_teaches(args) -> None:
+    done = zsync(*args)
+    assert done.returncode == 0
+    assert "Usage: zsync" in done.stdout
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "zsync", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("zsync, version ")
+
+
+def test_usage_error_exits_2() -> None:
+    assert zsync("validate").returncode == 2
+    assert zsync("frobnicate").returncode == 2

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from zsync.durations import format_duration, parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("500ms", 0.5),
+        ("10s", 10),
+        ("5m", 300),
+        ("2h", 7200),
+        ("1h30m", 5400),
+        ("1.5s", 1.5),
+        (3, 3.0),
+        (0.25, 0.25),
+        ("1d", 86400),
+    ],
+)
+def test_parse(text, seconds) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5", "5 minutes", "m5", "1h 30m", -1, 0])
+def test_refuse(text) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_format() -> None:
+    assert [format_duration(s) for s in (0.5, 1.5, 30, 300, 5400, 7200)] == [
+        "500ms",
+        "1.5s",
+        "30s",
+        "5m",
+        "1h30m",
+        "2h",
+    ]
