@@ -1,0 +1,1 @@
+"""Where results land: atomic, streamed files with their size, rows and sha256."""
