@@ -9,6 +9,7 @@ import click
 
 from zsync import __version__
 from zsync.commands.plan import plan as plan_command
+from zsync.commands.run import run as run_command
 from zsync.commands.schema import schema as schema_command
 from zsync.commands.validate import validate as validate_command
 from zsync.errors import ZsyncError
@@ -48,6 +49,7 @@ def cli() -> None:
     Start with:
       zsync validate jobs.yaml     check the file (no network)
       zsync plan jobs.yaml         show waves, slots and API calls (no network)
+      zsync run jobs.yaml --emulator   run it against the embedded emulator
       zsync schema > zsync.schema.json
 
     Exit codes: 0 success, 1 a job failed, 2 invalid job file or usage, 3 rows failed,
@@ -86,6 +88,66 @@ def plan(spec: str, select: tuple[str, ...], exclude: tuple[str, ...], output: s
     cap, the documented Zoho limits that apply, and the fewest API calls the run costs.
     """
     _exit(lambda: plan_command(spec, select=select, exclude=exclude, output=output))  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.argument("spec", type=SPEC)
+@click.option(
+    "--emulator",
+    is_flag=True,
+    help="Start the embedded Zoho emulator on a free local port and point every "
+    "connection at it (demo data and credentials; nothing leaves the machine).",
+)
+@SELECT
+@EXCLUDE
+@click.option(
+    "--fail-fast", is_flag=True, help="Start no job after the first failure; running jobs finish."
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Run at most N jobs at once in the whole run (on top of per-organisation caps).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Where run manifests go. Default: .zsync/ beside the job file.",
+)
+@OUTPUT
+def run(
+    spec: str,
+    emulator: bool,
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    fail_fast: bool,
+    max_parallel: int | None,
+    state_dir: str | None,
+    output: str,
+) -> None:
+    """Run the jobs of a job file and write the run manifest.
+
+    Jobs start in `needs:` order, at most as many at once per organisation as Zoho allows;
+    every page is fetched and results are written atomically. The manifest
+    (.zsync/runs/RUN_ID/manifest.json) is rewritten on every state change; the last line
+    printed says where it is.
+
+    Exit codes: 0 every job succeeded, 1 a job failed, 2 invalid job file or usage,
+    4 a job timed out, 130/143 interrupted.
+    """
+    _exit(
+        lambda: run_command(
+            spec,
+            emulator=emulator,
+            select=select,
+            exclude=exclude,
+            fail_fast=fail_fast,
+            max_parallel=max_parallel,
+            state_dir=state_dir,
+            output=output,
+        )
+    )  # type: ignore[arg-type]
 
 
 @cli.command()

@@ -1,11 +1,18 @@
 """Every failure zsync knows, and the one place they map to exit codes.
 
-    ZsyncError                      base class; `exit_code` says how the CLI ends
-    ├── UsageError                  bad command-line use                      -> 2
-    └── SpecError                   the job file is invalid (diagnostics)     -> 2
-
-Later layers (HTTP, providers, scheduler) add their classes under ZsyncError here, so a
-reader sees every failure at once.
+ZsyncError                      base class; `exit_code` says how the CLI ends
+├── UsageError                  bad command-line use                              -> 2
+├── SpecError                   the job file is invalid (diagnostics)             -> 2
+└── JobError                    one job failed; `error_class` goes to the manifest -> 1
+    ├── ConfigError             credentials refused, a foreign host, no scope   (config)
+    ├── RemoteError             Zoho refused a request or failed a job          (remote)
+    │   ├── RemoteJobFailed     the job at Zoho ended FAILED / JOBCODE 1003
+    │   ├── ResultExpired       the result is gone (1005, 404 after its window)
+    │   └── GarbageReply        a reply zsync can't read (not JSON, wrong shape)
+    ├── TransientError          network, 5xx or throttling outlasted the retries (transient)
+    │   └── OutcomeUnknown      a create call was sent but its answer never came
+    ├── JobTimeout              poll.timeout passed                   (timeout)   -> 4
+    └── InternalError           a bug in zsync                                  (internal)
 """
 
 from __future__ import annotations
@@ -53,3 +60,55 @@ class SpecError(ZsyncError):
         first = errors[0].render() if errors else "invalid job file"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(first + more)
+
+
+class JobError(ZsyncError):
+    """A job failed; the run goes on with the jobs that don't need it."""
+
+    error_class = "internal"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class ConfigError(JobError):
+    error_class = "config"
+
+
+class RemoteError(JobError):
+    error_class = "remote"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class RemoteJobFailed(RemoteError):
+    pass
+
+
+class ResultExpired(RemoteError):
+    pass
+
+
+class GarbageReply(RemoteError):
+    pass
+
+
+class TransientError(JobError):
+    error_class = "transient"
+
+
+class OutcomeUnknown(TransientError):
+    pass
+
+
+class JobTimeout(JobError):
+    error_class = "timeout"
+    exit_code = ExitCode.TIMEOUT
+
+
+class InternalError(JobError):
+    error_class = "internal"

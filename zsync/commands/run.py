@@ -1,0 +1,157 @@
+"""`zsync run`: run a job file's jobs and write the run manifest, against Zoho or the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import shutil
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+
+import click
+
+from zsync.commands.validate import OutputFormat
+from zsync.errors import ExitCode, SpecError
+from zsync.manifest import Ledger
+from zsync.plan import build_plan
+from zsync.scheduler import RunOptions, Scheduler, outcome_of
+from zsync.spec import Spec, validate_spec
+from zsync.spec.model import Auth
+
+SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
+
+
+def run(
+    path: str,
+    *,
+    emulator: bool = False,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    fail_fast: bool = False,
+    max_parallel: int | None = None,
+    state_dir: str | None = None,
+    output: OutputFormat = "text",
+) -> int:
+    result = validate_spec(path, for_run=not emulator)
+    for diagnostic in result.diagnostics:
+        click.echo(diagnostic.render(), err=True)
+    if result.spec is None:
+        raise SpecError(result.diagnostics)
+    spec = result.spec
+    plan = build_plan(spec, select, exclude)
+    states = Path(state_dir) if state_dir else spec.path.parent / ".zsync"
+    ledger = Ledger.for_spec(spec.path, states)
+    options = RunOptions(fail_fast=fail_fast, max_parallel=max_parallel)
+    code = asyncio.run(_run(plan.spec, select, exclude, ledger, options, emulator))
+    if output == "json":
+        click.echo(json.dumps(ledger.as_json(), indent=2))
+    click.echo(f"manifest: {ledger.path}", err=output == "json")
+    return code
+
+
+async def _run(
+    spec: Spec,
+    select: Sequence[str],
+    exclude: Sequence[str],
+    ledger: Ledger,
+    options: RunOptions,
+    emulator: bool,
+) -> int:
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        click.echo(f"[{time.monotonic() - started:7.1f}s] {message}", err=True)
+
+    async with _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
+        ledger.emulator = base_url
+        plan = build_plan(run_spec, select, exclude)
+        scratch = ledger.path.parent / "tmp"
+        scheduler = Scheduler(plan, ledger, scratch, options, report)
+        scheduler.record_jobs()
+        interrupted: int | None = None
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: signal.Signals) -> None:
+            nonlocal interrupted
+            if interrupted is None:
+                interrupted = SIGNAL_EXIT[signum]
+                report(f"{signum.name}: stopping; in-flight Zoho jobs are in the manifest")
+                scheduler.stop(f"not started: the run was interrupted ({signum.name})")
+                if task is not None:
+                    task.cancel()
+
+        for signum in SIGNAL_EXIT:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            await scheduler.run()
+        except asyncio.CancelledError:
+            if interrupted is None:
+                raise
+            for name, record in ledger.jobs.items():
+                if record.status == "pending":
+                    ledger.update_job(name, status="skipped", reason=scheduler.stopping)
+        finally:
+            for signum in SIGNAL_EXIT:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+            shutil.rmtree(scratch, ignore_errors=True)
+        outcome, code = outcome_of(ledger, interrupted)
+        ledger.finish(outcome, int(code))
+        report(f"run {outcome}: " + _counts(ledger))
+        return int(code)
+
+
+@contextlib.asynccontextmanager
+async def _maybe_emulator(
+    spec: Spec, emulator: bool, report: Callable[[str], None]
+) -> AsyncIterator[tuple[Spec, str | None]]:
+    if not emulator:
+        yield spec, None
+        return
+    from zsync.emulator import EmulatorConfig, running_emulator
+
+    async with running_emulator(EmulatorConfig(time_scale=EMULATOR_TIME_SCALE)) as running:
+        report(f"embedded emulator at {running.base_url} (no request leaves this machine)")
+        demo = running.emulator.demo(running.base_url)
+        yield point_at_emulator(spec, demo, running.base_url), running.base_url
+
+
+# Emulated job durations are minutes of Zoho time; at this scale they take well under a second.
+EMULATOR_TIME_SCALE = 600.0
+
+
+def point_at_emulator(spec: Spec, demo: dict[str, str], base_url: str) -> Spec:
+    """The spec with every connection aimed at the emulator and its demo organisation."""
+    auth = Auth(demo["client_id"], demo["client_secret"], demo["refresh_token"])
+    org_ids = {
+        "crm": demo["crm_org_id"],
+        "bigin": demo["bigin_org_id"],
+        "analytics": demo["analytics_org_id"],
+        "creator": None,
+    }
+    connections = {}
+    for name, connection in spec.connections.items():
+        changes: dict[str, object] = {
+            "base_url": base_url,
+            "auth": auth,
+            "org_id": org_ids[connection.product],
+        }
+        if connection.product == "analytics":
+            changes["workspace"] = demo["analytics_workspace_id"]
+        if connection.product == "creator":
+            changes.update(owner=demo["creator_owner"], app=demo["creator_app"])
+        connections[name] = dataclasses.replace(connection, **changes)
+    return dataclasses.replace(spec, connections=connections)
+
+
+def _counts(ledger: Ledger) -> str:
+    statuses: dict[str, int] = {}
+    for record in ledger.jobs.values():
+        statuses[record.status] = statuses.get(record.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "no jobs"

@@ -1,0 +1,329 @@
+"""One connection's HTTP session: OAuth tokens, retries, error mapping and host pinning.
+
+Every request of a connection goes through `ZohoSession.request`. It adds the access token
+only for the connection's own hosts, retries what is transient (connection errors, resets,
+5xx, 429 with Retry-After, Zoho's HTTP-400 "too many requests"), refreshes the token once on
+an expired-token reply, and turns every other failure into a JobError with Zoho's code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from zsync import __version__
+from zsync.errors import (
+    ConfigError,
+    GarbageReply,
+    JobError,
+    OutcomeUnknown,
+    RemoteError,
+    TransientError,
+)
+from zsync.http.hosts import Hosts, hosts_for, origin
+from zsync.http.retry import backoff, retry_after
+from zsync.spec.model import Connection, Retry
+
+TOKEN_MARGIN = 60.0  # refresh this long before Zoho says the token expires
+EXPIRED_TOKEN_CODES = {"INVALID_TOKEN", "8535", "1030", "AUTHENTICATION_FAILURE"}
+CONFIG_CODES = {
+    "OAUTH_SCOPE_MISMATCH",
+    "NO_PERMISSION",
+    "AUTHORIZATION_FAILED",
+    "INVALID_OAUTHSCOPE",
+}
+DOWNLOAD_CHUNK = 1 << 20
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30, sock_read=300)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any  # parsed JSON
+    headers: Mapping[str, str]
+
+
+class ZohoSession:
+    """Use as `async with ZohoSession(connection, retry) as session:`."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        retry: Retry,
+        *,
+        timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.connection = connection
+        self.retry = retry
+        self.hosts: Hosts = hosts_for(connection)
+        self._allowed = self.hosts.all()
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
+        self.calls = 0
+
+    async def __aenter__(self) -> ZohoSession:
+        self._session = aiohttp.ClientSession(
+            timeout=self._timeout, headers={"User-Agent": f"zsync/{__version__}"}
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    # -- tokens --------------------------------------------------------------------------
+
+    async def token(self) -> str:
+        """A valid access token, refreshed once for all waiters when it is due."""
+        if self._token and time.monotonic() < self._token_expires:
+            return self._token
+        async with self._token_lock:
+            if self._token and time.monotonic() < self._token_expires:
+                return self._token
+            return await self._refresh()
+
+    async def _renew(self, stale: str) -> str:
+        """After an expired-token reply: refresh, unless another request already did."""
+        async with self._token_lock:
+            if self._token and self._token != stale and time.monotonic() < self._token_expires:
+                return self._token
+            return await self._refresh()
+
+    async def _refresh(self) -> str:
+        auth = self.connection.auth
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": auth.client_id,
+            "client_secret": auth.client_secret,
+            "refresh_token": auth.refresh_token,
+        }
+        url = f"{self.hosts.accounts}/oauth/v2/token"
+        reply = await self._send("POST", url, data=form, authorize=False, retry_unsafe=True)
+        body = reply.body if isinstance(reply.body, dict) else {}
+        token = body.get("access_token")
+        if reply.status != 200 or not isinstance(token, str):
+            error = body.get("error") or f"HTTP {reply.status}"
+            raise ConfigError(
+                f"Zoho refused the OAuth client of connection '{self.connection.name}' "
+                f"({error}): check its client_id, client_secret and refresh_token",
+                code=str(error),
+            )
+        lifetime = float(body.get("expires_in") or 3600)
+        self._token = token
+        self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
+        return token
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry_unsafe: bool = True,
+    ) -> Reply:
+        """A JSON request with the token; `retry_unsafe=False` for creates that must never
+        happen twice (a lost answer then raises OutcomeUnknown instead of retrying)."""
+        return await self._send(
+            method,
+            url,
+            params=params,
+            json_body=json_body,
+            data=data,
+            headers=headers,
+            authorize=True,
+            retry_unsafe=retry_unsafe,
+        )
+
+    async def download(
+        self, url: str, destination: Path, *, headers: Mapping[str, str] | None = None
+    ) -> Mapping[str, str]:
+        """Stream a result to `destination` (rewritten on each retry); returns its headers."""
+        reply = await self._send(
+            "GET", url, headers=headers, authorize=True, retry_unsafe=True, destination=destination
+        )
+        return reply.headers
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        authorize: bool,
+        retry_unsafe: bool,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        destination: Path | None = None,
+    ) -> Reply:
+        assert self._session is not None, "use ZohoSession as an async context manager"
+        if origin(url) not in self._allowed:
+            raise ConfigError(
+                f"refusing to send connection '{self.connection.name}''s token to "
+                f"{origin(url)}: not one of its Zoho hosts ({', '.join(sorted(self._allowed))})"
+            )
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            sent_headers = dict(headers or {})
+            token = None
+            if authorize:
+                token = await self.token()
+                sent_headers["Authorization"] = f"Zoho-oauthtoken {token}"
+            wait: float | None = None
+            try:
+                self.calls += 1
+                async with self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    data=data,
+                    headers=sent_headers,
+                    allow_redirects=False,
+                ) as response:
+                    if destination is not None and response.status == 200:
+                        await _stream_to(response, destination)
+                        return Reply(200, None, response.headers)
+                    raw = await response.read()
+                    status = response.status
+                    reply_headers = response.headers
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+                # The request may have reached Zoho: only repeat it if repeating is harmless.
+                if not retry_unsafe and not isinstance(exc, aiohttp.ClientConnectorError):
+                    raise OutcomeUnknown(
+                        f"{method} {_path(url)}: the connection failed after the request was "
+                        f"sent ({type(exc).__name__}); Zoho may or may not have acted on it"
+                    ) from exc
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if attempt >= self.retry.attempts:
+                    raise TransientError(
+                        f"{method} {_path(url)} failed {attempt} times; last: {problem}"
+                    ) from exc
+                await asyncio.sleep(backoff(attempt, self.retry.backoff))
+                continue
+
+            body = _parse(raw)
+            code, message = error_of(body)
+            if 200 <= status < 300:
+                if destination is None and body is _NOT_JSON:
+                    raise GarbageReply(
+                        f"{method} {_path(url)}: Zoho answered HTTP {status} with something that "
+                        f"isn't JSON: {_preview(raw)}"
+                    )
+                return Reply(status, body, reply_headers)
+            if status == 401 and authorize and code not in CONFIG_CODES and not refreshed:
+                refreshed = True
+                await self._renew(token or "")
+                attempt -= 1  # a refresh is not a retry
+                continue
+            throttled = status == 429 or (
+                status == 400 and "too many requests" in (message or _text(raw)).lower()
+            )
+            if throttled or status >= 500:
+                if not retry_unsafe and status >= 500:
+                    raise OutcomeUnknown(
+                        f"{method} {_path(url)}: Zoho answered HTTP {status} "
+                        f"({code or 'no code'}); it may or may not have acted on the request"
+                    )
+                if attempt >= self.retry.attempts:
+                    raise TransientError(
+                        f"{method} {_path(url)}: HTTP {status} {code or ''} {message or ''}".strip()
+                        + f" after {attempt} attempts",
+                        code=code,
+                    )
+                wait = retry_after(reply_headers.get("Retry-After")) if throttled else None
+                await asyncio.sleep(
+                    wait if wait is not None else backoff(attempt, self.retry.backoff)
+                )
+                continue
+            raise _failure(method, url, status, code, message, raw)
+
+
+def error_of(body: Any) -> tuple[str | None, str | None]:
+    """Zoho's error code and message, from any of its products' error envelopes."""
+    if not isinstance(body, dict):
+        return None, None
+    data = body.get("data")
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "code" in data[0]:
+        body = data[0]  # CRM: {"data": [{"code", "message", "status": "error"}]}
+    elif isinstance(data, dict) and "errorCode" in data:  # Analytics
+        return str(data["errorCode"]), _str(data.get("errorMessage"))
+    if "error" in body and isinstance(body["error"], str):  # OAuth
+        return body["error"], _str(body.get("error_description") or body["error"])
+    if "code" in body:  # CRM, Bigin, Creator
+        return str(body["code"]), _str(body.get("message"))
+    return None, _str(body.get("message"))
+
+
+def _failure(
+    method: str, url: str, status: int, code: str | None, message: str | None, raw: bytes
+) -> JobError:
+    what = f"{method} {_path(url)}: HTTP {status}"
+    detail = f"{code}: {message}" if code and message else code or message or _preview(raw)
+    if status in (401, 403) or code in CONFIG_CODES:
+        return ConfigError(f"{what} {detail}", code=code)
+    return RemoteError(f"{what} {detail}", code=code, status=status)
+
+
+class _NotJson:
+    pass
+
+
+_NOT_JSON = _NotJson()
+
+
+def _parse(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+async def _stream_to(response: aiohttp.ClientResponse, destination: Path) -> None:
+    expected = response.content_length
+    written = 0
+    with open(destination, "wb") as handle:
+        async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+            handle.write(chunk)
+            written += len(chunk)
+    if expected is not None and written != expected:
+        raise aiohttp.ClientPayloadError(f"download cut short: {written} of {expected} bytes")
+
+
+def _path(url: str) -> str:
+    # Messages name the path only: query strings may carry CONFIG and are long.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _text(raw: bytes) -> str:
+    return raw[:2000].decode("utf-8", "replace")
+
+
+def _preview(raw: bytes) -> str:
+    text = " ".join(_text(raw).split())
+    return repr(text[:120] + ("..." if len(text) > 120 else "")) if text else "an empty body"
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,60 @@
+"""The provider interface and canonical job states, apart from any product's spelling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, NamedTuple, Protocol
+
+from zsync.errors import RemoteError
+from zsync.sinks.result import FileKind
+
+State = Literal["pending", "running", "completed", "failed", "not_found", "expired"]
+TERMINAL: frozenset[State] = frozenset({"completed", "failed", "not_found", "expired"})
+
+
+class Page(NamedTuple):
+    """What one remote job fetches: a page number, or a token/cursor from the last one."""
+
+    number: int | None = None
+    token: str | None = None
+
+
+class Status(NamedTuple):
+    state: State
+    remote: str  # the state as Zoho spelled it
+    count: int | None = None
+    download_url: str | None = None
+    next: Page | None = None  # the page after this one, if there are more records
+    error: str | None = None
+
+
+class Provider(Protocol):
+    kind: FileKind
+    zipped: bool
+
+    def first_page(self) -> Page: ...
+
+    async def create(self, page: Page) -> str: ...
+
+    async def status(self, remote_id: str) -> Status: ...
+
+    async def download(
+        self, remote_id: str, status: Status, destination: Path
+    ) -> Mapping[str, str]:
+        """Fetch the result of a completed job into `destination`; returns reply headers."""
+        ...
+
+    def next_page(self, status: Status, headers: Mapping[str, str]) -> Page | None: ...
+
+
+def canonical(table: Mapping[str, State], remote: object, product: str) -> State:
+    """Map a product's state through its table; a state no table knows is an error."""
+    state = table.get(str(remote))
+    if state is None:
+        raise RemoteError(
+            f"{product} reported job state {remote!r}, which zsync doesn't know; "
+            f"known: {', '.join(table)}",
+            code="UNKNOWN_STATE",
+        )
+    return state
