@@ -1,0 +1,344 @@
+"""Zoho Analytics v2 over raw HTTP: metadata, async export (view and SQL), async import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import quote_plus
+
+import aiohttp
+
+from zsync.emulator import EmulatorConfig
+
+from .conftest import EmulatorHandle, snapshot
+from .snapshot import assert_same_shape
+
+
+def config_param(config: dict) -> str:
+    # What the official client sends: CONFIG=<quote_plus(json.dumps(config))> [sdk].
+    return "CONFIG=" + quote_plus(json.dumps(config))
+
+
+def ws(emu: EmulatorHandle) -> str:
+    return f"/restapi/v2/bulk/workspaces/{emu.emulator.analytics.workspace_id}"
+
+
+def view_id(emu: EmulatorHandle, name: str) -> str:
+    return next(v.id for v in emu.emulator.analytics.views.values() if v.name == name)
+
+
+async def get(emu: EmulatorHandle, path: str, **kwargs) -> tuple[int, object, object]:
+    return await emu.call("GET", path, headers=await emu.analytics_headers(), **kwargs)
+
+
+async def export(emu: EmulatorHandle, path: str, config: dict) -> str:
+    status, reply, _ = await get(emu, f"{path}?{config_param(config)}")
+    assert status == 200, reply
+    assert_same_shape(reply, snapshot("analytics_export_create"))
+    return reply["data"]["jobId"]
+
+
+async def details(emu: EmulatorHandle, job_id: str, kind: str = "exportjobs") -> dict:
+    status, reply, _ = await get(emu, f"{ws(emu)}/{kind}/{job_id}")
+    assert status == 200, reply
+    assert reply["status"] == "success"
+    return reply["data"]
+
+
+async def test_metadata_leads_to_ids(emu: EmulatorHandle):
+    status, reply, _ = await emu.call("GET", "/restapi/v2/orgs")
+    assert status == 200 and reply["status"] == "success"
+    assert reply["data"]["orgs"][0]["orgId"] == emu.emulator.analytics.org_id
+    status, reply, _ = await emu.call("GET", "/restapi/v2/workspaces")
+    owned = reply["data"]["ownedWorkspaces"]
+    assert owned[0]["workspaceId"] == emu.emulator.analytics.workspace_id
+    status, reply, _ = await get(emu, f"/restapi/v2/workspaces/{owned[0]['workspaceId']}/views")
+    views = {v["viewName"]: v for v in reply["data"]["views"]}
+    assert views["Sales"]["viewType"] == "Table"
+    assert {"Region", "Amount"} <= set(views["Sales"]["columns"])
+    assert views["Sales by Region"]["viewType"] == "QueryTable"
+
+
+async def test_export_view_progresses_and_downloads(emu: EmulatorHandle):
+    job_id = await export(
+        emu,
+        f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data",
+        {"responseFormat": "csv", "dateFormat": "dd-MM-yyyy"},
+    )
+    assert (await details(emu, job_id))["jobCode"] == "1001"
+    emu.advance(2 * emu.emulator.config.job_wait_seconds)
+    assert (await details(emu, job_id)) == {
+        "jobId": job_id,
+        "jobCode": "1002",
+        "jobStatus": "JOB IN PROGRESS",
+    }
+    emu.advance(10)
+    _, reply, _ = await get(emu, f"{ws(emu)}/exportjobs/{job_id}")
+    assert_same_shape(reply, snapshot("analytics_export_details_completed"))
+    data = reply["data"]
+    assert (data["jobCode"], data["jobStatus"]) == ("1004", "JOB COMPLETED")
+    assert data["downloadUrl"] == f"{emu.base_url}{ws(emu)}/exportjobs/{job_id}/data"
+    async with emu.session.get(
+        data["downloadUrl"], headers=await emu.analytics_headers()
+    ) as response:
+        assert response.status == 200
+        content = await response.read()
+    assert content == emu.emulator.ground_truth.analytics_view("Sales")
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    assert len(rows) == 400 and set(rows[0]) == {
+        "Date",
+        "Region",
+        "Product",
+        "Customer",
+        "Units",
+        "Amount",
+    }
+
+
+async def test_sql_export_group_by(emu: EmulatorHandle):
+    sql = "SELECT Region, SUM(Amount) FROM Sales GROUP BY Region"
+    job_id = await export(emu, f"{ws(emu)}/data", {"responseFormat": "json", "sqlQuery": sql})
+    emu.advance(60)
+    status, content, _ = await get(emu, f"{ws(emu)}/exportjobs/{job_id}/data")
+    assert status == 200
+    assert json.dumps(content).encode() != b""
+    assert json.loads(emu.emulator.ground_truth.analytics_sql(sql, "json")) == content
+    totals = {row["Region"]: float(row["SUM(Amount)"]) for row in content["data"]}
+    expected: dict[str, float] = {}
+    for row in emu.emulator.rows("analytics", "Sales"):
+        expected[row["Region"]] = expected.get(row["Region"], 0.0) + row["Amount"]
+    assert totals.keys() == expected.keys()
+    for region, total in expected.items():
+        assert abs(totals[region] - total) < 0.01
+
+
+async def test_query_table_view_runs_its_sql(emu: EmulatorHandle):
+    job_id = await export(
+        emu, f"{ws(emu)}/views/{view_id(emu, 'Sales by Region')}/data", {"responseFormat": "csv"}
+    )
+    emu.advance(60)
+    _, content, _ = await get(emu, f"{ws(emu)}/exportjobs/{job_id}/data")
+    assert content.startswith(b"Region,Total\r\nCentral,")
+
+
+async def test_unsupported_sql_fails_zoho_style(emu: EmulatorHandle):
+    for sql in [
+        "SELECT Region FROM Sales JOIN Customers",
+        "DELETE FROM Sales",
+        "SELECT Nope FROM Sales",
+        "SELECT * FROM Missing",
+    ]:
+        status, reply, _ = await get(
+            emu, f"{ws(emu)}/data?" + config_param({"responseFormat": "csv", "sqlQuery": sql})
+        )
+        assert status == 400, sql
+        assert reply["status"] == "failure" and reply["data"]["errorCode"] == 8504
+
+
+async def test_org_header_and_ids_checked(emu: EmulatorHandle):
+    path = f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data?" + config_param(
+        {"responseFormat": "csv"}
+    )
+    status, reply, _ = await emu.call("GET", path)
+    assert (status, reply["data"]["errorCode"]) == (400, 8083)
+    status, reply, _ = await emu.call(
+        "GET", path, headers=await emu.headers(**{"ZANALYTICS-ORGID": "1"})
+    )
+    assert reply["data"]["errorCode"] == 7387
+    status, reply, _ = await get(emu, "/restapi/v2/bulk/workspaces/1/views/1/data")
+    assert reply["data"]["errorCode"] == 7103
+    status, reply, _ = await get(emu, f"{ws(emu)}/views/1/data")
+    assert reply["data"]["errorCode"] == 7138
+
+
+async def test_five_export_jobs_per_org_and_unknown_job(emu: EmulatorHandle):
+    path = f"{ws(emu)}/views/{view_id(emu, 'Customers')}/data"
+    for _ in range(5):
+        await export(emu, path, {"responseFormat": "csv"})
+    status, reply, _ = await get(emu, f"{path}?{config_param({'responseFormat': 'csv'})}")
+    assert status == 400 and reply["data"]["errorCode"] == 8084
+    assert emu.emulator.peak_jobs("analytics.export") == 5
+    emu.advance(60)
+    await export(emu, path, {"responseFormat": "csv"})  # the first five finished
+    assert (await details(emu, "123456789"))["jobCode"] == "1005"
+
+
+async def test_result_gone_one_hour_after_completion(emu: EmulatorHandle):
+    job_id = await export(
+        emu, f"{ws(emu)}/views/{view_id(emu, 'Customers')}/data", {"responseFormat": "csv"}
+    )
+    emu.advance(60)
+    assert (await details(emu, job_id))["jobCode"] == "1004"
+    emu.advance(3600)
+    await emu.token(fresh=True)
+    assert (await details(emu, job_id))["jobCode"] == "1005"
+    status, reply, _ = await get(emu, f"{ws(emu)}/exportjobs/{job_id}/data")
+    assert status == 404 and reply["status"] == "failure"
+
+
+async def test_failed_export_is_1003(emu: EmulatorHandle):
+    emu.emulator.faults.fail_next_jobs("analytics.export")
+    job_id = await export(
+        emu, f"{ws(emu)}/views/{view_id(emu, 'Customers')}/data", {"responseFormat": "csv"}
+    )
+    emu.advance(60)
+    data = await details(emu, job_id)
+    assert (data["jobCode"], data["jobStatus"]) == ("1003", "ERROR OCCURRED")
+
+
+# -- import ---------------------------------------------------------------------------------
+async def post_import(
+    emu: EmulatorHandle, path: str, config: dict, content: bytes, field: str = "FILE"
+) -> tuple[int, dict]:
+    form = aiohttp.FormData()
+    form.add_field(field, content, filename="data.csv", content_type="text/csv")
+    return (
+        await emu.call(
+            "POST",
+            f"{path}?{config_param(config)}",
+            data=form,
+            headers=await emu.analytics_headers(),
+        )
+    )[:2]
+
+
+def sales_csv(*rows: tuple) -> bytes:
+    lines = ["Date,Region,Product,Customer,Units,Amount"]
+    lines += [",".join(str(v) for v in row) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+async def test_import_append_stores_rows(emu: EmulatorHandle):
+    path = f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data"
+    status, reply = await post_import(
+        emu,
+        path,
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true", "extra": 1},
+        sales_csv(
+            ("2024-01-01", "Mars", "Rover", "Ann", 2, 10.5),
+            ("2024-01-02", "Mars", "Dock", "Bob", 1, 3),
+        ),
+    )
+    assert status == 200 and reply["status"] == "success"
+    job_id = reply["data"]["jobId"]
+    assert (await details(emu, job_id, "importjobs"))["jobCode"] == "1001"
+    assert len(emu.emulator.rows("analytics", "Sales")) == 400  # stored on completion
+    emu.advance(60)
+    data = await details(emu, job_id, "importjobs")
+    assert (data["jobCode"], data["jobStatus"]) == ("1004", "JOB COMPLETED")
+    summary = data["importSummary"]
+    assert summary["totalRowCount"] == 2 and summary["successRowCount"] == 2
+    assert summary["importType"] == "APPEND"
+    assert data["columnDetails"]["Amount"] == "Decimal Number"
+    rows = emu.emulator.rows("analytics", "Sales")
+    assert len(rows) == 402
+    assert rows[-1] == {
+        "Date": "2024-01-02",
+        "Region": "Mars",
+        "Product": "Dock",
+        "Customer": "Bob",
+        "Units": 1,
+        "Amount": 3.0,
+    }
+
+
+async def test_import_truncateadd_and_updateadd(emu: EmulatorHandle):
+    path = f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data"
+    base = {"fileType": "csv", "autoIdentify": "true"}
+    status, reply = await post_import(
+        emu,
+        path,
+        {**base, "importType": "truncateadd"},
+        sales_csv(
+            ("2024-01-01", "Mars", "Rover", "Ann", 2, 10),
+            ("2024-01-01", "Moon", "Rover", "Cid", 5, 50),
+        ),
+    )
+    assert status == 200
+    emu.advance(60)
+    status, reply = await post_import(
+        emu,
+        path,
+        {**base, "importType": "updateadd", "matchingColumns": ["Region"]},
+        sales_csv(
+            ("2024-02-01", "Mars", "Rover", "Ann", 9, 90),
+            ("2024-02-01", "Venus", "Dock", "Dee", 1, 1),
+        ),
+    )
+    assert status == 200
+    emu.advance(60)
+    rows = emu.emulator.rows("analytics", "Sales")
+    assert [(r["Region"], r["Units"]) for r in rows] == [("Mars", 9), ("Moon", 5), ("Venus", 1)]
+    status, reply = await post_import(emu, path, {**base, "importType": "updateadd"}, sales_csv())
+    assert (status, reply["data"]["errorCode"]) == (400, 7003)
+
+
+async def test_import_into_new_table_and_on_error(emu: EmulatorHandle):
+    content = b"Name,Score\r\nann,1\r\nbob,2\r\n"
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/data",
+        {"tableName": "Scores", "fileType": "csv", "autoIdentify": "true"},
+        content,
+    )
+    assert status == 200
+    status, again = await post_import(
+        emu,
+        f"{ws(emu)}/data",
+        {"tableName": "Scores", "fileType": "csv", "autoIdentify": "true"},
+        content,
+    )
+    assert (status, again["data"]["errorCode"]) == (400, 8504)  # the table is on its way
+    emu.advance(60)
+    data = await details(emu, reply["data"]["jobId"], "importjobs")
+    assert data["importSummary"]["importOperation"] == "created"
+    assert emu.emulator.rows("analytics", "Scores") == [
+        {"Name": "ann", "Score": 1},
+        {"Name": "bob", "Score": 2},
+    ]
+    assert "Scores" in {v.name for v in emu.emulator.analytics.views.values()}
+    views_id = next(v.id for v in emu.emulator.analytics.views.values() if v.name == "Scores")
+    bad = b"Name,Score\r\ncid,notanumber\r\ndee,4\r\n"
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/views/{views_id}/data",
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true", "onError": "skiprow"},
+        bad,
+    )
+    emu.advance(60)
+    data = await details(emu, reply["data"]["jobId"], "importjobs")
+    assert data["importSummary"]["successRowCount"] == 1
+    assert "notanumber" in data["importErrors"]
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/views/{views_id}/data",
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true"},
+        bad,
+    )
+    assert (status, reply["data"]["errorCode"]) == (400, 7507)  # onError abort
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/views/{views_id}/data",
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true"},
+        b"Other\r\n1\r\n",
+    )
+    assert reply["data"]["errorCode"] == 7235
+
+
+async def test_import_file_limit_and_job_limit(start_emulator):
+    emu = await start_emulator(EmulatorConfig(analytics_max_file_bytes=1000))
+    path = f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data"
+    config = {"importType": "append", "fileType": "csv", "autoIdentify": "true"}
+    status, reply = await post_import(
+        emu, path, config, sales_csv(*[("2024-01-01", "Mars", "Rover", "Ann", 2, 10)] * 40)
+    )
+    assert (status, reply["status"], reply["data"]["errorCode"]) == (400, "failure", 8085)
+    status, reply = await post_import(emu, path, config, b"x", field="file")
+    assert reply["data"]["errorCode"] == 7003
+    for _ in range(5):
+        status, reply = await post_import(emu, path, config, sales_csv())
+        assert status == 200
+    status, reply = await post_import(emu, path, config, sales_csv())
+    assert reply["data"]["errorCode"] == 8084
+    assert emu.emulator.peak_jobs("analytics.import") == 5

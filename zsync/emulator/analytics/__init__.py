@@ -1,0 +1,1 @@
+"""Zoho Analytics: state in models.py, wire format in responses.py."""

@@ -1,0 +1,304 @@
+"""Zoho Analytics state: one organisation with one workspace, its tables and views, and the
+asynchronous export/import jobs run against them [seed 000/001].
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zsync.emulator import sql
+from zsync.emulator.data import Field, Ids, Module, Row, render
+from zsync.emulator.files import csv_chunks
+from zsync.emulator.jobs import Job, Phase, Timeline
+from zsync.emulator.tables import Table
+
+if TYPE_CHECKING:
+    from zsync.emulator.emulator import Emulator
+
+JOB_STATUS = {
+    "1001": "JOB NOT INITIATED",
+    "1002": "JOB IN PROGRESS",
+    "1003": "ERROR OCCURRED",
+    "1004": "JOB COMPLETED",
+    "1005": "JOB NOT FOUND",
+}
+PHASE_CODES = {
+    Phase.ADDED: "1001",
+    Phase.QUEUED: "1001",
+    Phase.RUNNING: "1002",
+    Phase.COMPLETED: "1004",
+    Phase.FAILED: "1003",
+}
+IMPORT_TYPES = ("append", "truncateadd", "updateadd")
+ON_ERROR = ("abort", "skiprow", "setcolumnempty")
+TYPE_NAMES = {
+    "text": "Plain Text",
+    "integer": "Number",
+    "decimal": "Decimal Number",
+    "date": "Date",
+}
+
+
+@dataclass
+class View:
+    id: str
+    name: str
+    type: str  # "Table" or "QueryTable"
+    table: str  # the table a Table view shows, or the FROM table of a QueryTable
+    sql: str | None = None
+    description: str = ""
+
+
+@dataclass
+class ExportJob(Job):
+    fmt: str = "csv"
+    view_id: str | None = None
+    query: str | None = None
+    result: tuple[list[str], list[list[Any]]] | None = None  # SQL results, computed at create
+
+
+@dataclass
+class ImportJob(Job):
+    table: str = ""
+    import_type: str = "append"
+    new_table: Module | None = None  # the table an import into a new table creates
+    columns: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # parsed rows to store on completion
+    matching: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    applied: bool = False
+
+
+class ImportRejected(ValueError):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def infer_type(values: list[str]) -> str:
+    present = [v for v in values if v != ""]
+    if not present:
+        return "text"
+    for type_, test in (("integer", _is_int), ("decimal", _is_float), ("date", _is_date)):
+        if all(test(v) for v in present):
+            return type_
+    return "text"
+
+
+def _is_int(v: str) -> bool:
+    return v.lstrip("-").isdigit()
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(v: str) -> bool:
+    return len(v) == 10 and v[4] == "-" and v[7] == "-" and v.replace("-", "").isdigit()
+
+
+def convert(type_: str, text: str) -> Any:
+    """A CSV cell as the column's type; ValueError when it does not fit."""
+    if text == "":
+        return None
+    if type_ == "integer":
+        return int(text)
+    if type_ == "decimal":
+        return float(text)
+    if type_ == "date" and not _is_date(text):
+        raise ValueError(text)
+    return text
+
+
+class AnalyticsState:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.ids = Ids(emulator.config.seed, "analytics")
+        self.org_id = str(600_000_000 + (emulator.config.seed * 7_919) % 100_000_000)
+        self.org_name = "Zylker Analytics"
+        self.workspace_id = self.ids.fixed(1)
+        self.workspace_name = "Zylker Sales"
+        self.views: dict[str, View] = {}
+        for n, name in enumerate(("Sales", "Customers"), start=10):
+            self.views[self.ids.fixed(n)] = View(
+                self.ids.fixed(n), name, "Table", name, description=f"Demo {name} table"
+            )
+        query = "SELECT Region, SUM(Amount) AS Total FROM Sales GROUP BY Region ORDER BY Region"
+        self.views[self.ids.fixed(20)] = View(
+            self.ids.fixed(20),
+            "Sales by Region",
+            "QueryTable",
+            "Sales",
+            query,
+            "Total sales per region",
+        )
+        self.imports: list[ImportJob] = []
+
+    def table(self, name: str) -> Table:
+        return self.emulator.table("analytics", name)
+
+    def view_by_id(self, view_id: str) -> View | None:
+        return self.views.get(view_id)
+
+    def column_types(self, table: Table) -> dict[str, str]:
+        return {f.api_name: f.type for f in table.module.fields}
+
+    # -- export ------------------------------------------------------------------------
+    def run_sql(self, query_text: str) -> tuple[list[str], list[list[Any]]]:
+        query = sql.parse(query_text)
+        if not self.emulator.has_table("analytics", query.table):
+            raise sql.SqlError(f"table {query.table} does not exist")
+        table = self.table(query.table)
+        return sql.execute(query, table.columns, table.rows)
+
+    def export_rows(self, job: ExportJob) -> int:
+        if job.result is not None:
+            return len(job.result[1])
+        view = self.views[job.view_id or ""]
+        if view.sql:
+            job.result = self.run_sql(view.sql)
+            return len(job.result[1])
+        return len(self.table(view.table))
+
+    def export_content(self, job: ExportJob) -> Iterator[bytes]:
+        if job.result is not None:
+            header, rows = job.result
+            return self.render(header, iter(rows), job.fmt)
+        view = self.views[job.view_id or ""]
+        table = self.table(view.table)
+        columns = list(table.columns)
+        rows = ([row.get(c) for c in columns] for row in table.rows())
+        return self.render(columns, rows, job.fmt)
+
+    @staticmethod
+    def render(header: list[str], rows: Iterator[list[Any]], fmt: str) -> Iterator[bytes]:
+        if fmt == "json":
+            # [doc?] v2 JSON export: {"data": [{column: value}, …]} with values as in CSV.
+            return _json_chunks(header, rows)
+        return csv_chunks(header, ([render(v) for v in row] for row in rows))
+
+    # -- import ------------------------------------------------------------------------
+    def plan_import(
+        self,
+        job: ImportJob,
+        header: list[str],
+        records: list[list[str]],
+        on_error: str,
+        existing: Table | None,
+    ) -> None:
+        """Validate the file now (so the summary is known) and keep rows to store at completion."""
+        if existing is not None:
+            types = self.column_types(existing)
+            known = [c for c in header if c in types]
+            if not known:
+                raise ImportRejected(
+                    7235,
+                    "Not even a single column name provided in source "
+                    "file matches with the column data in table.",
+                )
+            for column in job.matching:
+                if column not in types:
+                    raise ImportRejected(8504, f"Matching column {column} is not in the table.")
+        else:
+            types = {
+                c: infer_type([r[i] if i < len(r) else "" for r in records])
+                for i, c in enumerate(header)
+            }
+            known = list(header)
+        job.columns = known
+        errors: list[str] = []
+        success = 0
+        for line, record in enumerate(records, start=2):
+            row: Row = {}
+            bad = False
+            for index, column in enumerate(header):
+                if column not in types:
+                    continue
+                text = record[index] if index < len(record) else ""
+                try:
+                    row[column] = convert(types[column], text)
+                except ValueError:
+                    errors.append(
+                        f"[Line: {line} Field: {index + 1}] {text} -WARNING Invalid "
+                        f"{TYPE_NAMES[types[column]]} value"
+                    )
+                    if on_error == "abort":
+                        raise ImportRejected(
+                            7507,
+                            f"Value at line {line} in column {column} "
+                            f"does not follow the data type.",
+                        ) from None
+                    if on_error == "skiprow":
+                        bad = True
+                        break
+                    row[column] = None
+            if not bad:
+                job.rows.append(row)
+                success += 1
+        job.summary = {
+            "importSummary": {
+                "importType": job.import_type.upper(),
+                "totalColumnCount": len(header),
+                "selectedColumnCount": len(known),
+                "totalRowCount": len(records),
+                "successRowCount": success,
+                "warnings": len(errors),
+                "importOperation": "created" if existing is None else "updated",
+            },
+            "columnDetails": {c: TYPE_NAMES[types[c]] for c in known},
+            "importErrors": "\n".join(errors),
+        }
+        if existing is None:
+            fields = tuple(Field(c, types[c]) for c in header)
+            job.new_table = Module("analytics", job.table, 90, fields)
+
+    def settle(self, now: float) -> None:
+        """Store the rows of every import that has completed by `now`, in completion order."""
+        due = [j for j in self.imports if not j.applied and j.phase(now) is Phase.COMPLETED]
+        for job in sorted(due, key=lambda j: j.timeline.finished_at):
+            self._apply(job)
+            job.applied = True
+
+    def _apply(self, job: ImportJob) -> None:
+        if job.new_table is not None:
+            table = Table(job.new_table, 0, lambda i: {})
+            self.emulator.tables[("analytics", job.table)] = table
+            self.views[job.id + "0"] = View(job.id + "0", job.table, "Table", job.table)
+        table = self.table(job.table)
+        if job.import_type == "truncateadd":
+            table.truncate()
+        for row in job.rows:
+            if job.import_type == "updateadd" and job.matching:
+                index = self._match(table, job.matching, row)
+                if index is not None:
+                    table.update(index, row)
+                    continue
+            table.append(row)
+
+    @staticmethod
+    def _match(table: Table, columns: list[str], row: Row) -> int | None:
+        for index, existing in enumerate(table.rows()):
+            if all(render(existing.get(c)) == render(row.get(c)) for c in columns):
+                return index
+        return None
+
+    def new_timeline(self, rows: int, fails: bool) -> Timeline:
+        return self.emulator.new_timeline(rows, fails)
+
+
+def _json_chunks(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
+    yield b'{"data":['
+    first = True
+    for row in rows:
+        item = json.dumps({h: render(v) for h, v in zip(header, row, strict=False)})
+        yield (item if first else "," + item).encode()
+        first = False
+    yield b"]}"

@@ -1,0 +1,1 @@
+"""Zoho Creator: state in models.py, wire format in responses.py."""

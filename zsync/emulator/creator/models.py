@@ -1,0 +1,158 @@
+"""Zoho Creator state: one account owner, one application, its reports, and bulk read jobs
+whose batches chain through a `record_cursor` valid 15 minutes [seed 004].
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zsync.emulator.creator import criteria as ccrit
+from zsync.emulator.data import SCHEMAS, Module, Row, render
+from zsync.emulator.files import csv_chunks, zip_chunks
+from zsync.emulator.jobs import Job, Phase, Timeline
+
+if TYPE_CHECKING:
+    from zsync.emulator.emulator import Emulator
+
+STATUS = {
+    Phase.ADDED: "In-progress",
+    Phase.QUEUED: "In-progress",
+    Phase.RUNNING: "In-progress",
+    Phase.COMPLETED: "Completed",
+    Phase.FAILED: "Failed",
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    link_name: str
+    display_name: str
+    form: str  # the module in data.SCHEMAS["creator"]
+
+
+class CreatorRejected(ValueError):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class CreatorJob(Job):
+    report: str = ""
+    header: list[str] = field(default_factory=list)
+    criteria: Any = None
+    offset: int = 0
+    count: int = 0
+    more: bool = False
+    cursor: str | None = None
+
+
+@dataclass
+class Cursor:
+    fingerprint: str
+    offset: int
+    job_id: str
+
+
+class CreatorState:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.owner = "jason18"
+        self.app = "zylker-store"
+        self.app_name = "Zylker Store"
+        self.reports = {
+            r.link_name: r
+            for r in (
+                Report("All_Orders", "All Orders", "Orders"),
+                Report("All_Customers", "All Customers", "Customers"),
+            )
+        }
+        self.cursors: dict[str, Cursor] = {}
+
+    def module(self, report: Report) -> Module:
+        return SCHEMAS["creator"][report.form]
+
+    def plan(self, job: CreatorJob, query: dict[str, Any]) -> None:
+        report = self.reports[job.report]
+        module = self.module(report)
+        config = self.emulator.config
+        fields = query.get("fields")
+        if fields is not None and (
+            not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
+        ):
+            raise CreatorRejected(2899, "fields must be a list of field link names.")
+        for name in fields or []:
+            if module.field(name) is None:
+                raise CreatorRejected(2899, f"Invalid field link name {name}.")
+        # [doc?] the file always carries the record ID first.
+        job.header = ["ID", *[n for n in (fields or module.field_names) if n != "ID"]]
+        text = query.get("criteria")
+        if text:
+            try:
+                job.criteria = ccrit.parse(str(text), set(module.field_names))
+            except ccrit.CreatorCriteriaError as exc:
+                raise CreatorRejected(2899, str(exc)) from None
+        max_records = query.get("max_records", config.creator_max_batch)
+        if not isinstance(max_records, int) or not 1 <= max_records <= config.creator_max_batch:
+            raise CreatorRejected(
+                2899, f"max_records must be between 1 and {config.creator_max_batch}."
+            )
+        fingerprint = repr((job.report, job.header, text))
+        cursor_text = query.get("record_cursor")
+        if cursor_text:
+            cursor = self.cursors.get(str(cursor_text))
+            if cursor is None or cursor.fingerprint != fingerprint:
+                raise CreatorRejected(2899, "Invalid record_cursor.")
+            source = self.emulator.jobs.get(cursor.job_id, "creator.read")
+            now = self.emulator.clock.now()
+            if source is None or now > source.timeline.finished_at + config.creator_cursor_lifetime:
+                raise CreatorRejected(2970, "The record cursor has expired.")
+            job.offset = cursor.offset
+        total = self.count(job)
+        job.count = max(0, min(max_records, total - job.offset))
+        job.more = total > job.offset + max_records
+        if job.more:
+            token = hashlib.sha1(f"{job.id}/{job.offset}".encode()).hexdigest()
+            self.cursors[token] = Cursor(fingerprint, job.offset + max_records, job.id)
+            job.cursor = token
+        job.definition.update(
+            {
+                "fields": fields,
+                "criteria": text,
+                "max_records": max_records,
+                "record_cursor": cursor_text,
+            }
+        )
+
+    def matching(self, job: CreatorJob) -> Iterator[Row]:
+        table = self.emulator.table("creator", self.reports[job.report].form)
+        for row in table.rows():
+            if job.criteria is None or ccrit.matches(job.criteria, row.get):
+                yield row
+
+    def count(self, job: CreatorJob) -> int:
+        if job.criteria is None:
+            return len(self.emulator.table("creator", self.reports[job.report].form))
+        return sum(1 for _ in self.matching(job))
+
+    def content(self, job: CreatorJob) -> Iterator[bytes]:
+        def cells() -> Iterator[list[str]]:
+            if job.criteria is None:
+                table = self.emulator.table("creator", self.reports[job.report].form)
+                for row in table.rows(job.offset, job.offset + job.count):
+                    yield [render(row.get(c)) for c in job.header]
+                return
+            for index, row in enumerate(self.matching(job)):
+                if index >= job.offset + job.count:
+                    return
+                if index >= job.offset:
+                    yield [render(row.get(c)) for c in job.header]
+
+        return zip_chunks(f"{job.report}.csv", csv_chunks(job.header, cells()))
+
+    def new_timeline(self, rows: int, fails: bool) -> Timeline:
+        return self.emulator.new_timeline(rows, fails)

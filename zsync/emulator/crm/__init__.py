@@ -1,0 +1,1 @@
+"""Zoho Crm: state in models.py, wire format in responses.py."""
