@@ -60,12 +60,17 @@ def test_missing_file_is_a_clear_error(tmp_path) -> None:
 
 
 def test_plan_text_and_json() -> None:
-    text = zsync("plan", "jobs.example.yaml")
+    text = zsync("plan", "jobs.example.yaml", "--select", "contacts_to_analytics")
     assert text.returncode == 0, text.stderr
     assert "Wave 2" in text.stdout
     assert "contacts_to_analytics" in text.stdout
+    as_json = json.loads(
+        zsync(
+            "plan", "jobs.example.yaml", "--select", "contacts_to_analytics", "--output", "json"
+        ).stdout
+    )
+    assert as_json["waves"] == [["crm_contacts"], ["contacts_to_analytics"]]
     as_json = json.loads(zsync("plan", "jobs.example.yaml", "--output", "json").stdout)
-    assert as_json["waves"][-1] == ["contacts_to_analytics"]
     assert as_json["slots"]["analytics/com/20001/export"]["cap"] == 3
 
 

@@ -151,6 +151,100 @@ def run(
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port; the banner says which).",
+)
+@click.option("--client-id", help="OAuth client id to accept (default: the demo client's).")
+@click.option("--client-secret", help="OAuth client secret to accept.")
+@click.option("--refresh-token", help="Refresh token to accept.")
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Emulated seconds per real second: 3600 makes Zoho's one-hour result "
+    "window last one real second.",
+)
+@click.option(
+    "--page-size",
+    type=click.IntRange(min=1),
+    default=200_000,
+    show_default=True,
+    help="Records per CRM/Bigin bulk-read page (lower it to exercise paging).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Seed of the demo data and of seeded faults.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of API calls answered HTTP 500.",
+)
+@click.option(
+    "--throttle-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of API calls answered HTTP 429 with Retry-After.",
+)
+@click.option(
+    "--reset-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of downloads cut off mid-body.",
+)
+def emulator(
+    host: str,
+    port: int,
+    client_id: str | None,
+    client_secret: str | None,
+    refresh_token: str | None,
+    time_scale: float,
+    page_size: int,
+    seed: int,
+    error_rate: float,
+    throttle_rate: float,
+    reset_rate: float,
+) -> None:
+    """Serve a local emulator of Zoho's bulk APIs (CRM, Bigin, Creator, Analytics).
+
+    Point Zoho's own SDKs or your scripts at the printed base URL: it serves OAuth, bulk
+    read/write, Analytics export/import and the metadata calls, with demo data, Zoho's
+    limits and errors. Stop it with Ctrl-C.
+    """
+    from zsync.emulator import EmulatorConfig, FaultConfig, serve
+
+    credentials = {
+        key: value
+        for key, value in (
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("refresh_token", refresh_token),
+        )
+        if value
+    }
+    config = EmulatorConfig(
+        seed=seed,
+        time_scale=time_scale,
+        page_size=page_size,
+        faults=FaultConfig(
+            seed=seed, error_rate=error_rate, throttle_rate=throttle_rate, reset_rate=reset_rate
+        ),
+        **credentials,  # type: ignore[arg-type]
+    )
+    serve(host, port, config)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of job files (for editors: yaml-language-server, VS Code)."""
     _exit(schema_command)

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import shutil
-import signal
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -15,14 +13,13 @@ from pathlib import Path
 import click
 
 from zsync.commands.validate import OutputFormat
-from zsync.errors import ExitCode, SpecError
+from zsync.errors import SpecError
 from zsync.manifest import Ledger
 from zsync.plan import build_plan
-from zsync.scheduler import RunOptions, Scheduler, outcome_of
+from zsync.runner import run_plan
+from zsync.scheduler import RunOptions
 from zsync.spec import Spec, validate_spec
 from zsync.spec.model import Auth
-
-SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
 def run(
@@ -42,11 +39,11 @@ def run(
     if result.spec is None:
         raise SpecError(result.diagnostics)
     spec = result.spec
-    plan = build_plan(spec, select, exclude)
+    build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
     states = Path(state_dir) if state_dir else spec.path.parent / ".zsync"
     ledger = Ledger.for_spec(spec.path, states)
     options = RunOptions(fail_fast=fail_fast, max_parallel=max_parallel)
-    code = asyncio.run(_run(plan.spec, select, exclude, ledger, options, emulator))
+    code = asyncio.run(_run(spec, select, exclude, ledger, options, emulator))
     if output == "json":
         click.echo(json.dumps(ledger.as_json(), indent=2))
     click.echo(f"manifest: {ledger.path}", err=output == "json")
@@ -69,42 +66,7 @@ async def _run(
     async with _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
         ledger.emulator = base_url
         plan = build_plan(run_spec, select, exclude)
-        scratch = ledger.path.parent / "tmp"
-        scheduler = Scheduler(plan, ledger, scratch, options, report)
-        scheduler.record_jobs()
-        interrupted: int | None = None
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-
-        def on_signal(signum: signal.Signals) -> None:
-            nonlocal interrupted
-            if interrupted is None:
-                interrupted = SIGNAL_EXIT[signum]
-                report(f"{signum.name}: stopping; in-flight Zoho jobs are in the manifest")
-                scheduler.stop(f"not started: the run was interrupted ({signum.name})")
-                if task is not None:
-                    task.cancel()
-
-        for signum in SIGNAL_EXIT:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, on_signal, signum)
-        try:
-            await scheduler.run()
-        except asyncio.CancelledError:
-            if interrupted is None:
-                raise
-            for name, record in ledger.jobs.items():
-                if record.status == "pending":
-                    ledger.update_job(name, status="skipped", reason=scheduler.stopping)
-        finally:
-            for signum in SIGNAL_EXIT:
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signum)
-            shutil.rmtree(scratch, ignore_errors=True)
-        outcome, code = outcome_of(ledger, interrupted)
-        ledger.finish(outcome, int(code))
-        report(f"run {outcome}: " + _counts(ledger))
-        return int(code)
+        return await run_plan(plan, ledger, options, report, handle_signals=True)
 
 
 @contextlib.asynccontextmanager
@@ -148,10 +110,3 @@ def point_at_emulator(spec: Spec, demo: dict[str, str], base_url: str) -> Spec:
             changes.update(owner=demo["creator_owner"], app=demo["creator_app"])
         connections[name] = dataclasses.replace(connection, **changes)
     return dataclasses.replace(spec, connections=connections)
-
-
-def _counts(ledger: Ledger) -> str:
-    statuses: dict[str, int] = {}
-    for record in ledger.jobs.values():
-        statuses[record.status] = statuses.get(record.status, 0) + 1
-    return ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "no jobs"

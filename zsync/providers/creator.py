@@ -41,7 +41,9 @@ class CreatorExportProvider:
             # Creator takes only the cursor on later batches (fields, criteria, size are fixed).
             query = {"record_cursor": page.token}
         else:
-            query = {"max_records": self.export.max_records}
+            query = {}
+            if self.export.max_records:
+                query["max_records"] = self.export.max_records
             if self.export.criteria:
                 query["criteria"] = self.export.criteria
             if self.export.fields:

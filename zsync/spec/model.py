@@ -108,7 +108,7 @@ class CreatorExport:
     report: str
     criteria: str | None = None
     fields: tuple[str, ...] = ()
-    max_records: int = 200000
+    max_records: int | None = None  # None: Zoho's default batch size
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def _export(raw: Mapping[str, Any]) -> Export:
             report=raw["report"],
             criteria=raw.get("criteria"),
             fields=tuple(raw.get("fields", ())),
-            max_records=raw.get("max_records", 200000),
+            max_records=raw.get("max_records"),
         )
     return AnalyticsExport(
         connection=connection,

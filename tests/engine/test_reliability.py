@@ -1,0 +1,222 @@
+"""Limits, retries, token refresh, expiry, failures: the engine against a misbehaving Zoho."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import yaml
+
+from zsync.emulator import EmulatorConfig
+from zsync.errors import ConfigError
+from zsync.http.session import ZohoSession
+from zsync.manifest import Ledger
+from zsync.plan import build_plan
+from zsync.runner import run_plan
+from zsync.scheduler import RunOptions
+from zsync.spec import load_spec
+
+from .conftest import TIME_SCALE
+
+LEADS = """\
+leads:
+  export: {from: crm, module: Leads, fields: [Last_Name, Email]}
+  output: leads.csv
+"""
+
+
+async def test_twenty_analytics_exports_never_exceed_five_at_once(start, tmp_path) -> None:
+    # Slower emulated time: each export spends ~0.1 s real in every waiting state, so the
+    # jobs overlap and the slot is really contended.
+    zoho = await start(EmulatorConfig(time_scale=30.0), tmp=tmp_path)
+    jobs = "".join(
+        f's{i}:\n  export: {{from: analytics, sql: "SELECT Region FROM Sales"}}\n'
+        f"  output: s{i}.csv\n"
+        for i in range(20)
+    )
+    run = await zoho.run(jobs)
+    assert run.code == 0, run.log
+    assert zoho.emulator.creates("analytics.export") == 20
+    assert zoho.emulator.peak_jobs("analytics.export") == 5
+
+
+async def test_lowered_limit_is_honoured(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=30.0), tmp=tmp_path)
+    jobs = "".join(
+        f"s{i}:\n  export: {{from: analytics, view: Sales}}\n  output: s{i}.csv\n" for i in range(6)
+    )
+    path = zoho.spec(jobs)
+    data = yaml.safe_load(path.read_text())
+    data["connections"]["analytics"]["limits"] = {"exports": 2}
+    path.write_text(yaml.safe_dump(data))
+    ledger = Ledger.for_spec(path, tmp_path / ".zsync")
+    assert await run_plan(build_plan(load_spec(path, {})), ledger) == 0
+    assert zoho.emulator.peak_jobs("analytics.export") == 2
+
+
+async def test_token_expiry_mid_run_refreshes_and_goes_on(start, tmp_path) -> None:
+    # Tokens live 30 emulated seconds = 50 ms real: several expire during the run.
+    zoho = await start(
+        EmulatorConfig(time_scale=TIME_SCALE, token_lifetime=30.0, page_size=20), tmp=tmp_path
+    )
+    run = await zoho.run(LEADS)
+    assert run.code == 0, run.log
+    assert zoho.emulator.request_count("oauth.token") > 1
+    assert (run.out / "leads.csv").read_bytes() == zoho.emulator.ground_truth.crm_records(
+        "Leads", ["Last_Name", "Email"]
+    )
+
+
+async def test_5xx_reset_and_429_are_retried(zoho) -> None:
+    faults = zoho.emulator.faults
+    faults.fail_next("crm.bulk_read.create", n=2)
+    faults.throttle_next("crm.bulk_read.status", n=2, retry_after=0.01)
+    faults.reset_next("crm.bulk_read.result", n=1)
+    run = await zoho.run(LEADS)
+    assert run.code == 0, run.log
+    injected = {kind for _, kind in faults.injected}
+    assert {"error", "throttle", "reset"} <= injected
+    assert (run.out / "leads.csv").read_bytes() == zoho.emulator.ground_truth.crm_records(
+        "Leads", ["Last_Name", "Email"]
+    )
+
+
+async def test_crm_http_400_throttle_is_retried(zoho) -> None:
+    zoho.emulator.faults.crm_throttle_next("crm.bulk_read.create", n=2)
+    run = await zoho.run(LEADS)
+    assert run.code == 0, run.log
+    assert ("crm.bulk_read.create", "crm_throttle") in zoho.emulator.faults.injected
+
+
+async def test_retries_run_out_into_a_transient_failure(zoho) -> None:
+    zoho.emulator.faults.fail_next("crm.bulk_read.status", n=10)
+    run = await zoho.run(LEADS)
+    assert run.code == 1
+    job = run.job("leads")
+    assert job["status"] == "failed"
+    assert job["error"]["class"] == "transient"
+    assert not (run.out / "leads.csv").exists()
+
+
+async def test_expired_result_is_exported_again_once(start, tmp_path) -> None:
+    # A result lives one emulated hour; slow downloads make it expire before it is fetched.
+    zoho = await start(
+        EmulatorConfig(time_scale=TIME_SCALE, analytics_result_lifetime=30.0), tmp=tmp_path
+    )
+    zoho.emulator.faults.slow_next("analytics.export.result", n=1, delay=0.3)
+    run = await zoho.run("""\
+        sales:
+          export: {from: analytics, view: Sales}
+          output: sales.csv
+        """)
+    assert run.code == 0, run.log
+    job = run.job("sales")
+    assert job["re_exported"] is True
+    assert len(job["remote_jobs"]) == 2
+    assert zoho.emulator.creates("analytics.export") == 2
+    assert (run.out / "sales.csv").read_bytes() == zoho.emulator.ground_truth.analytics_view(
+        "Sales"
+    )
+
+
+async def test_failed_job_skips_its_dependents(zoho) -> None:
+    zoho.emulator.faults.fail_next_jobs("crm.read", n=1)
+    run = await zoho.run(
+        LEADS
+        + """\
+after_leads:
+  needs: [leads]
+  export: {from: analytics, view: Sales}
+  output: sales.csv
+independent:
+  export: {from: analytics, view: Sales}
+  output: sales2.csv
+"""
+    )
+    assert run.code == 1
+    assert run.job("leads")["status"] == "failed"
+    assert run.job("leads")["error"]["class"] == "remote"
+    assert run.job("after_leads")["status"] == "skipped"
+    assert run.job("after_leads")["reason"] == "needs leads, which failed"
+    assert run.job("independent")["status"] == "succeeded"
+
+
+async def test_fail_fast_starts_nothing_after_a_failure(zoho) -> None:
+    zoho.emulator.faults.fail_next_jobs("crm.read", n=1)
+    run = await zoho.run(
+        LEADS
+        + """\
+later:
+  needs: [other]
+  export: {from: analytics, view: Sales}
+  output: later.csv
+other:
+  export: {from: crm, module: Deals}
+  output: deals.csv
+""",
+        options=RunOptions(fail_fast=True, max_parallel=1),
+    )
+    assert run.code == 1
+    assert run.job("later")["status"] == "skipped"
+
+
+async def test_download_dying_midway_leaves_no_output(zoho) -> None:
+    good = zoho.tmp / "out/leads.csv"
+    good.parent.mkdir(parents=True)
+    good.write_bytes(b"an earlier good file\n")
+    zoho.emulator.faults.reset_next("crm.bulk_read.result", n=10)
+    run = await zoho.run(LEADS)
+    assert run.code == 1
+    assert run.job("leads")["error"]["class"] == "transient"
+    assert good.read_bytes() == b"an earlier good file\n"
+    assert sorted(p.name for p in good.parent.iterdir()) == ["leads.csv"]
+
+
+async def test_truncated_and_corrupt_results_fail_cleanly(zoho) -> None:
+    zoho.emulator.faults.corrupt_next("crm.bulk_read.result", n=1)
+    run = await zoho.run(LEADS)
+    assert run.code == 1
+    assert "corrupt" in run.job("leads")["error"]["message"]
+    assert not (run.out / "leads.csv").exists()
+
+
+async def test_bad_credentials_are_a_config_error(zoho) -> None:
+    run = await zoho.run(LEADS, client_secret="wrong")
+    assert run.code == 1
+    error = run.job("leads")["error"]
+    assert error["class"] == "config"
+    assert "wrong" not in error["message"]
+
+
+async def test_no_secret_reaches_anything_written(zoho) -> None:
+    demo = zoho.emulator.demo()
+    run = await zoho.run(
+        LEADS
+        + """\
+broken:
+  export: {from: crm, module: NoSuchModule}
+  output: broken.csv
+"""
+    )
+    secrets = [demo["client_secret"], demo["refresh_token"]]
+    written = [p for p in zoho.tmp.rglob("*") if p.is_file() and p.name != "jobs.yaml"]
+    assert written
+    for path in written:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, path
+    assert not any(secret in line for line in run.log for secret in secrets)
+
+
+async def test_token_never_goes_to_a_foreign_host(zoho) -> None:
+    spec = load_spec(zoho.spec(LEADS), {})
+    connection = spec.connections["crm"]
+    async with ZohoSession(connection, spec.jobs["leads"].retry) as session:
+        with pytest.raises(ConfigError, match="refusing to send"):
+            await session.download("https://evil.example.com/result.zip", zoho.tmp / "x")
+    assert zoho.emulator.request_count("oauth.token") == 0
+
+
+def test_emulator_config_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        EmulatorConfig().seed = 1  # type: ignore[misc]

@@ -1,0 +1,78 @@
+"""`zsync run --emulator` through the real console script: the README's main job."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from zsync.commands.run import EMULATOR_TIME_SCALE
+from zsync.emulator import Emulator, EmulatorConfig
+from zsync.resources import load_schema
+
+REPO = Path(__file__).resolve().parent.parent
+ZSYNC = str(Path(sys.executable).with_name("zsync"))
+
+
+def test_example_runs_against_the_embedded_emulator(tmp_path) -> None:
+    shutil.copy(REPO / "jobs.example.yaml", tmp_path / "jobs.yaml")
+    done = subprocess.run(
+        [ZSYNC, "run", "jobs.yaml", "--emulator"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("manifest: ")
+    manifest_path = Path(last.removeprefix("manifest: "))
+    manifest = json.loads(manifest_path.read_text())
+    Draft202012Validator(load_schema("manifest")).validate(manifest)
+    assert manifest["outcome"] == "succeeded"
+
+    truth = Emulator(EmulatorConfig(time_scale=EMULATOR_TIME_SCALE)).ground_truth
+    out = tmp_path / "exports"
+    assert (out / "crm/contacts.csv").read_bytes() == truth.crm_records(
+        "Contacts",
+        ["Last_Name", "Email", "Owner.last_name", "Account_Name.Account_Name"],
+        {
+            "group_operator": "or",
+            "group": [
+                {"api_name": "Owner.last_name", "comparator": "equal", "value": "Boyle"},
+                {"api_name": "Account_Name.Phone", "comparator": "contains", "value": "5"},
+            ],
+        },
+    )
+    assert (out / "bigin/meetings.ics").read_bytes() == truth.bigin_bulk_read(
+        "Events", file_type="ics"
+    )
+    assert (out / "creator/orders.csv").read_bytes() == truth.creator_report(
+        "All_Orders", criteria='Status == "Open"'
+    )
+    assert (out / "analytics/sales_by_region.csv").read_bytes() == truth.analytics_sql(
+        "SELECT Region, SUM(Amount) FROM Sales GROUP BY Region"
+    )
+    for name, job in manifest["jobs"].items():
+        assert job["status"] == "succeeded", name
+        assert Path(job["output"]["path"]).is_file()
+
+
+def test_invalid_spec_exits_2_without_a_traceback(tmp_path) -> None:
+    (tmp_path / "jobs.yaml").write_text("version: 1\njobs: {}\n")
+    done = subprocess.run(
+        [ZSYNC, "run", "jobs.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "missing required key 'connections'" in done.stderr
