@@ -60,7 +60,15 @@ def test_example_runs_against_the_embedded_emulator(tmp_path) -> None:
     )
     for name, job in manifest["jobs"].items():
         assert job["status"] == "succeeded", name
-        assert Path(job["output"]["path"]).is_file()
+        if job["direction"] == "export":
+            assert Path(job["output"]["path"]).is_file()
+    contacts = manifest["jobs"]["contacts_to_analytics"]["imported"]
+    exported_rows = (out / "crm/contacts.csv").read_bytes().count(b"\n") - 1
+    assert contacts["rows"] == contacts["rows_landed"] == contacts["added"] == exported_rows
+    leads = manifest["jobs"]["bigin_contacts_to_crm_leads"]["imported"]
+    results = (out / "crm/leads_from_bigin.results.csv").read_text().splitlines()
+    assert leads["rows_landed"] == leads["rows"] == len(results) - 1 > 0
+    assert all(",ADDED," in line or ",UPDATED," in line for line in results[1:])
 
 
 def test_invalid_spec_exits_2_without_a_traceback(tmp_path) -> None:

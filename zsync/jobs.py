@@ -10,22 +10,47 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from zsync.errors import RemoteJobFailed, ResultExpired
 from zsync.manifest import Ledger, OutputRecord, RemoteJob, now
-from zsync.providers.base import TERMINAL, Page, Provider, Status
+from zsync.providers.base import TERMINAL, Page, Provider, State, Status
 from zsync.sinks.result import ResultWriter
 from zsync.sinks.zipped import extract_single
-from zsync.spec.model import Job
+from zsync.spec.model import Job, Poll
 
 POLL_GROWTH = 1.6
 POLL_JITTER = 0.1
 COPY_CHUNK = 1 << 20
 
 Progress = Callable[[str], None]
+
+
+class Checked(Protocol):
+    state: State
+    remote: str
+
+
+C = TypeVar("C", bound=Checked)
+
+
+async def poll_until_done(
+    check: Callable[[], Awaitable[C]], poll: Poll, seen: Callable[[C], None]
+) -> C:
+    """Check soon after the create, then less and less often (with jitter) up to poll.max,
+    until the remote job reaches a terminal state; `seen` records every answer."""
+    delay = poll.first
+    while True:
+        await asyncio.sleep(delay)
+        status = await check()
+        seen(status)
+        if status.state in TERMINAL:
+            return status
+        jitter = random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
+        delay = min(poll.max, delay * POLL_GROWTH * jitter)
 
 
 @dataclass
@@ -94,16 +119,13 @@ class ExportRun:
         return remote_id, status
 
     async def _poll(self, remote_id: str, index: int) -> Status:
-        """Check soon after the create, then less and less often, up to poll.max."""
-        delay = self.job.poll.first
-        while True:
-            await asyncio.sleep(delay)
-            status = await self.provider.status(remote_id)
-            self.ledger.remote_state(self.job.name, index, status.state, status.remote)
-            if status.state in TERMINAL:
-                return status
-            jitter = random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
-            delay = min(self.job.poll.max, delay * POLL_GROWTH * jitter)
+        return await poll_until_done(
+            lambda: self.provider.status(remote_id),
+            self.job.poll,
+            lambda status: self.ledger.remote_state(
+                self.job.name, index, status.state, status.remote
+            ),
+        )
 
     async def _fetch(
         self, remote_id: str, status: Status, writer: ResultWriter

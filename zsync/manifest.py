@@ -52,6 +52,12 @@ class RemoteJob:
     status_calls: int = 0
     states: tuple[StateChange, ...] = ()
     count: int | None = None
+    part: int | None = None
+    first_row: int | None = None
+    last_row: int | None = None
+    mode: str | None = None
+    file_id: str | None = None
+    summary: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,19 @@ class OutputRecord:
     rows: int | None
     sha256: str
     pages: int = 1
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    file: str
+    bytes: int
+    rows: int
+    parts: int
+    rows_landed: int = 0
+    added: int | None = None
+    updated: int | None = None
+    skipped: int | None = None
+    results: OutputRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,7 @@ class JobRecord:
     remote_jobs: tuple[RemoteJob, ...] = ()
     output: OutputRecord | None = None
     error: ErrorRecord | None = None
+    imported: ImportRecord | None = None
 
 
 @dataclass

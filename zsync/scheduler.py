@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout
+from zsync.errors import ExitCode, JobError, JobTimeout
 from zsync.http.session import ZohoSession
+from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
 from zsync.jobs import ExportRun
 from zsync.manifest import ErrorRecord, JobRecord, Ledger, Outcome, OutputRecord, now
 from zsync.plan import Plan
 from zsync.providers import provider_for
-from zsync.spec.model import Export, Job
+from zsync.providers.analytics_import import AnalyticsImportProvider
+from zsync.providers.bulk_write import BulkWriteProvider
+from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
 
 Reporter = Callable[[str], None]
 
@@ -96,7 +99,11 @@ class Scheduler:
         self.report(f"{name}: started ({record.product} {record.direction})")
         try:
             async with asyncio.timeout(job.poll.timeout):
-                output = await self._export(job, slot)
+                if isinstance(job.action, Export):
+                    output: OutputRecord | None = await self._export(job, slot)
+                    outcome = None
+                else:
+                    output, outcome = None, await self._import(job, slot)
         except TimeoutError:
             self._fail(
                 name,
@@ -113,13 +120,15 @@ class Scheduler:
         except Exception as exc:  # a bug: record it, let the other jobs go on
             self._fail(name, JobError(f"internal error: {type(exc).__name__}: {exc}"))
         else:
-            self.ledger.update_job(name, status="succeeded", ended_at=now(), output=output)
-            rows = "" if output.rows is None else f", {output.rows} rows"
-            self.report(f"{name}: done -> {output.path} ({output.bytes} bytes{rows})")
+            if output is not None:
+                self.ledger.update_job(name, status="succeeded", ended_at=now(), output=output)
+                rows = "" if output.rows is None else f", {output.rows} rows"
+                self.report(f"{name}: done -> {output.path} ({output.bytes} bytes{rows})")
+            elif outcome is not None:
+                self._imported(job, outcome)
 
     async def _export(self, job: Job, slot: asyncio.Semaphore) -> OutputRecord:
-        if not isinstance(job.action, Export):
-            raise ConfigError("import jobs can't run yet: this zsync runs exports only")
+        assert isinstance(job.action, Export)
         session = self._sessions[job.connection]
         destination = self.plan.spec.output_dir / (job.output or job.name)
         run = ExportRun(
@@ -132,6 +141,49 @@ class Scheduler:
             progress=lambda message: self.report(f"{job.name}: {message}"),
         )
         return await run.run()
+
+    async def _import(self, job: Job, slot: asyncio.Semaphore) -> ImportOutcome:
+        spec = self.plan.spec
+        session = self._sessions[job.connection]
+        action = job.action
+        file = Path(job.input_file or "")
+        file = file if file.is_absolute() else spec.output_dir / file
+        common = {
+            "job": job,
+            "slot": slot,
+            "ledger": self.ledger,
+            "file": file,
+            "scratch": self.scratch,
+            "progress": lambda message: self.report(f"{job.name}: {message}"),
+        }
+        if isinstance(action, AnalyticsImport):
+            run = AnalyticsImportRun(**common, provider=AnalyticsImportProvider(session, action))
+            return await run.run()
+        assert isinstance(action, BulkWriteImport)
+        results = spec.output_dir / f"{job.output or job.name}.results.csv"
+        return await BulkWriteRun(
+            **common, provider=BulkWriteProvider(session, action), results=results
+        ).run()
+
+    def _imported(self, job: Job, outcome: ImportOutcome) -> None:
+        record = outcome.record
+        refused = outcome.row_errors and not getattr(job.action, "allow_row_errors", False)
+        status = "completed_with_errors" if refused else "succeeded"
+        self.ledger.update_job(job.name, status=status, ended_at=now())
+        counts = ", ".join(
+            f"{n} {what}"
+            for what, n in (
+                ("added", record.added),
+                ("updated", record.updated),
+                ("skipped", record.skipped),
+            )
+            if n
+        )
+        where = f"; results in {record.results.path}" if record.results else ""
+        self.report(
+            f"{job.name}: {status.replace('_', ' ')}: {record.rows_landed} of "
+            f"{record.rows} rows imported ({counts or 'nothing to do'}){where}"
+        )
 
     def _fail(self, name: str, error: JobError, status: str = "failed") -> None:
         self.ledger.update_job(
@@ -171,6 +223,8 @@ def outcome_of(ledger: Ledger, interrupted: int | None) -> tuple[Outcome, int]:
         return "failed", ExitCode.JOB_FAILED
     if "timed_out" in statuses:
         return "timed_out", ExitCode.TIMEOUT
+    if "completed_with_errors" in statuses:
+        return "partial", ExitCode.PARTIAL
     if statuses - {"succeeded"}:
         return "failed", ExitCode.JOB_FAILED
     return "succeeded", ExitCode.OK

@@ -69,3 +69,11 @@ def test_header_only_file_has_no_parts(tmp_path) -> None:
     path = tmp_path / "in.csv"
     path.write_bytes(b"a,b\n")
     assert plan_parts(path, 100).parts == []
+
+
+def test_row_cap(tmp_path) -> None:
+    path = tmp_path / "in.csv"
+    write_csv(path, [["a"]] + [[str(i)] for i in range(10)])
+    layout = plan_parts(path, 10_000, max_rows=4)
+    assert [p.rows for p in layout.parts] == [4, 4, 2]
+    assert layout.rows_before(3) == 8

@@ -70,7 +70,6 @@ class ZohoSession:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
-        self.calls = 0
 
     async def __aenter__(self) -> ZohoSession:
         self._session = aiohttp.ClientSession(
@@ -138,7 +137,8 @@ class ZohoSession:
         retry_unsafe: bool = True,
     ) -> Reply:
         """A JSON request with the token; `retry_unsafe=False` for creates that must never
-        happen twice (a lost answer then raises OutcomeUnknown instead of retrying)."""
+        happen twice (a lost answer then raises OutcomeUnknown instead of retrying). `data`
+        may be a factory, called for each attempt (multipart bodies streamed from files)."""
         return await self._send(
             method,
             url,
@@ -182,6 +182,8 @@ class ZohoSession:
         attempt = 0
         while True:
             attempt += 1
+            # A body that streams from a file is used up by a send: a factory makes it anew.
+            body_data = data() if callable(data) else data
             sent_headers = dict(headers or {})
             token = None
             if authorize:
@@ -189,13 +191,12 @@ class ZohoSession:
                 sent_headers["Authorization"] = f"Zoho-oauthtoken {token}"
             wait: float | None = None
             try:
-                self.calls += 1
                 async with self._session.request(
                     method,
                     url,
                     params=params,
                     json=json_body,
-                    data=data,
+                    data=body_data,
                     headers=sent_headers,
                     allow_redirects=False,
                 ) as response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from zsync.errors import ConfigError, GarbageReply, RemoteError, ResultExpired
 from zsync.http.hosts import resolve
@@ -53,7 +54,7 @@ class AnalyticsExportProvider:
         reply = await self.session.request(
             "GET", url, params={"CONFIG": json.dumps(config)}, headers=self.headers
         )
-        job_id = _data(reply.body).get("jobId")
+        job_id = data_of(reply.body).get("jobId")
         if not job_id:
             raise GarbageReply(f"Analytics created an export job without a jobId: {reply.body!r}")
         return str(job_id)
@@ -66,7 +67,7 @@ class AnalyticsExportProvider:
             if exc.code in ("1005", "8504") or exc.status == 404:
                 return Status("not_found", str(exc.code or exc.status))
             raise
-        data = _data(reply.body)
+        data = data_of(reply.body)
         code = data.get("jobCode")
         state = canonical(JOB_CODES, code, "Zoho Analytics")
         return Status(
@@ -95,7 +96,7 @@ class AnalyticsExportProvider:
         if self._view_id is None:
             url = f"{self.base}/workspaces/{self.workspace}/views"
             reply = await self.session.request("GET", url, headers=self.headers)
-            views = _data(reply.body).get("views") or []
+            views = data_of(reply.body).get("views") or []
             ids = {
                 str(v.get("viewName")): str(v.get("viewId")) for v in views if isinstance(v, dict)
             }
@@ -108,7 +109,7 @@ class AnalyticsExportProvider:
         return self._view_id
 
 
-def _data(body: object) -> dict[str, object]:
+def data_of(body: object) -> dict[str, Any]:
     if isinstance(body, dict):
         if body.get("status") == "failure":
             data = body.get("data") if isinstance(body.get("data"), dict) else {}

@@ -7,9 +7,10 @@ cut. The file is scanned once in chunks; parts are read back from it when upload
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from zsync.sinks.records import split_header
 
@@ -41,8 +42,9 @@ class Layout(NamedTuple):
         return sum(part.rows for part in self.parts[: number - 1])
 
 
-def plan_parts(path: Path, max_bytes: int) -> Layout:
-    """Where to cut `path` so each part (header included) is at most `max_bytes`."""
+def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layout:
+    """Where to cut `path` so each part (header included) is at most `max_bytes` and holds
+    at most `max_rows` records."""
     with open(path, "rb") as handle:
         head = handle.read(SCAN_CHUNK)
         split = split_header(head)
@@ -83,7 +85,8 @@ def plan_parts(path: Path, max_bytes: int) -> Layout:
                 if in_quotes:
                     continue
                 record_end = base + position
-                if record_end - start > budget:
+                full = max_rows is not None and rows_in_part >= max_rows
+                if record_end - start > budget or full:
                     if last_end == start:
                         raise SplitError(
                             f"record {_row_number(parts, rows_in_part)} alone is "
@@ -98,7 +101,8 @@ def plan_parts(path: Path, max_bytes: int) -> Layout:
             offset = base + len(data)
         if pending:  # a last record without a trailing newline
             record_end = offset
-            if record_end - start > budget and last_end > start:
+            full = max_rows is not None and rows_in_part >= max_rows
+            if (record_end - start > budget or full) and last_end > start:
                 parts.append(_part(len(parts) + 1, start, last_end, rows_in_part, header))
                 start, rows_in_part = last_end, 0
             last_end = record_end
@@ -128,3 +132,26 @@ def _part(number: int, start: int, end: int, rows: int, header: bytes) -> Part:
 
 def _row_number(parts: list[Part], rows_in_part: int) -> int:
     return sum(p.rows for p in parts) + rows_in_part + 1
+
+
+class PartFile(io.RawIOBase):
+    """A part as a readable file (the header, then its byte range), for streaming uploads."""
+
+    def __init__(self, path: Path, layout: Layout, part: Part) -> None:
+        super().__init__()
+        self._chunks = read_part(path, layout, part)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
