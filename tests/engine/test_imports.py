@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 
@@ -227,3 +228,55 @@ async def test_bulk_write_upsert_and_split_by_record_cap(start, tmp_path, monkey
     job = run.job("up")
     assert len(job["remote_jobs"]) == 3  # 7 records, 3 per file
     assert (job["imported"]["added"], job["imported"]["updated"]) == (3, 4)
+
+
+async def test_a_lost_create_answer_never_doubles_an_append(zoho) -> None:
+    before = len(zoho.emulator.rows("analytics", "Customers"))
+    write_csv(zoho.tmp / "out/c.csv", customers(6))
+    # Zoho creates the job, then the connection drops before its answer arrives.
+    zoho.emulator.faults.reset_next("analytics.imports.create_view", n=1)
+    run = await zoho.run("""\
+        load:
+          import: {to: analytics, table: Customers, file: c.csv}
+        """)
+    assert run.code == 1
+    job = run.job("load")
+    assert job["error"]["class"] == "transient"
+    assert "could import these rows twice" in job["error"]["message"]
+    assert job["remote_jobs"][0]["id"] is None  # intent recorded, id never known
+    assert zoho.emulator.creates("analytics.import") == 1
+    await asyncio.sleep(0.2)  # the job Zoho started runs on (60 emulated seconds)
+    zoho.emulator.settle()
+    assert len(zoho.emulator.rows("analytics", "Customers")) == before + 6
+
+
+async def test_a_lone_truncateadd_part_is_safe_to_repeat(zoho) -> None:
+    write_csv(zoho.tmp / "out/c.csv", customers(6))
+    zoho.emulator.faults.reset_next("analytics.imports.create_view", n=1)
+    run = await zoho.run("""\
+        load:
+          import: {to: analytics, table: Customers, file: c.csv, mode: truncateadd}
+        """)
+    assert run.code == 0, run.log
+    assert zoho.emulator.creates("analytics.import") == 2
+    await asyncio.sleep(0.2)  # the job Zoho started runs on (60 emulated seconds)
+    zoho.emulator.settle()
+    assert [r["Customer"] for r in zoho.emulator.rows("analytics", "Customers")] == [
+        f"Import {i}" for i in range(6)
+    ]
+
+
+async def test_a_lost_bulk_write_answer_never_doubles_an_insert(zoho) -> None:
+    before = len(zoho.emulator.rows("crm", "Leads"))
+    write_csv(zoho.tmp / "out/l.csv", [["Last_Name"], ["One"], ["Two"]])
+    zoho.emulator.faults.reset_next("crm.bulk_write.create", n=1)
+    run = await zoho.run("""\
+        leads:
+          import: {to: crm, module: Leads, file: l.csv}
+        """)
+    assert run.code == 1
+    assert "bulk write jobs of CRM module 'Leads'" in run.job("leads")["error"]["message"]
+    assert zoho.emulator.creates("crm.write") == 1
+    await asyncio.sleep(0.2)  # the job Zoho started runs on (60 emulated seconds)
+    zoho.emulator.settle()
+    assert len(zoho.emulator.rows("crm", "Leads")) == before + 2
