@@ -116,3 +116,11 @@ def test_minimum_api_calls(spec) -> None:
     calls = build_plan(spec).min_calls
     # 3 connections used; 3 exports x (create, status, download); 2 imports x (create, status)
     assert calls == {"token": 3, "create": 5, "status": 5, "download": 3}
+
+
+def test_an_import_waits_for_the_export_that_writes_its_file(write_spec) -> None:
+    spec = load_spec(write_spec(SPEC.replace("    needs: [leads]\n", "")), {})
+    plan = build_plan(spec)
+    assert plan.jobs["leads_in"].needs == ("leads",)
+    assert plan.jobs["leads_in"].wave > plan.jobs["leads"].wave
+    assert "leads" in build_plan(spec, select=["leads_in"]).jobs

@@ -8,6 +8,7 @@ share one, with the lowest cap any of them sets.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -65,9 +66,30 @@ class Plan(NamedTuple):
         ]
 
 
+def needs_of(spec: Spec) -> dict[str, tuple[str, ...]]:
+    """Each job's needs: those written, plus the export that writes an import's file (an
+    import must read the finished file, even when the job file forgot to say so)."""
+    writers = {
+        _place(spec, job.output): name
+        for name, job in spec.jobs.items()
+        if job.output and job.direction == "export"
+    }
+    needs: dict[str, tuple[str, ...]] = {}
+    for name, job in spec.jobs.items():
+        writer = writers.get(_place(spec, job.input_file)) if job.input_file else None
+        extra = (writer,) if writer and writer != name and writer not in job.needs else ()
+        needs[name] = (*job.needs, *extra)
+    return needs
+
+
+def _place(spec: Spec, relative: str) -> str:
+    return os.path.normpath(spec.output_dir / relative)
+
+
 def build_plan(spec: Spec, select: Sequence[str] = (), exclude: Sequence[str] = ()) -> Plan:
     chosen, left_out = select_jobs(spec, select, exclude)
-    waves = _waves(spec, chosen)
+    needs = needs_of(spec)
+    waves = _waves(spec, chosen, needs)
     slot_of = {
         name: slot_key(spec.connections[spec.jobs[name].connection], spec.jobs[name].direction)
         for name in chosen
@@ -85,8 +107,8 @@ def build_plan(spec: Spec, select: Sequence[str] = (), exclude: Sequence[str] = 
                 connection=job.connection,
                 product=connection.product,
                 slot=slot_of[name],
-                needs=tuple(n for n in job.needs if n in chosen),
-                outside_needs=tuple(n for n in job.needs if n not in chosen),
+                needs=tuple(n for n in needs[name] if n in chosen),
+                outside_needs=tuple(n for n in needs[name] if n not in chosen),
                 min_calls=MIN_CALLS[(connection.product, job.direction)],
             )
     return Plan(spec, waves, jobs, slots, left_out)
@@ -150,26 +172,25 @@ def _match(spec: Spec, pattern: str) -> set[str]:
 
 
 def _ancestors(spec: Spec, name: str) -> set[str]:
+    needs = needs_of(spec)
     seen: set[str] = set()
-    todo = list(spec.jobs[name].needs)
+    todo = list(needs[name])
     while todo:
         need = todo.pop()
         if need not in seen and need in spec.jobs:
             seen.add(need)
-            todo.extend(spec.jobs[need].needs)
+            todo.extend(needs[need])
     return seen
 
 
-def _waves(spec: Spec, chosen: set[str]) -> list[list[str]]:
+def _waves(spec: Spec, chosen: set[str], needs: dict[str, tuple[str, ...]]) -> list[list[str]]:
     order = [name for name in spec.jobs if name in chosen]  # file order within a wave
     wave_of: dict[str, int] = {}
     remaining = list(order)
     waves: list[list[str]] = []
     while remaining:
         ready = [
-            n
-            for n in remaining
-            if all(need in wave_of or need not in chosen for need in spec.jobs[n].needs)
+            n for n in remaining if all(need in wave_of or need not in chosen for need in needs[n])
         ]
         if not ready:  # validation rejects cycles; this guards direct callers
             raise UsageError(f"needs form a cycle among: {', '.join(remaining)}")

@@ -314,7 +314,8 @@ CASES = [
         22,
         42,
         "jobs.b.import.file",
-        "'crm/leads.csv' is written by job 'a', but this job doesn't need it: add needs: [a]",
+        "'crm/leads.csv' is written by job 'a', but this job doesn't need it: zsync runs it "
+        "after 'a' anyway; say so with needs: [a]",
         severity="warning",
         exit_code=0,
     ),

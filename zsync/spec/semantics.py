@@ -280,8 +280,8 @@ class _Checker:
                     self.add(
                         path,
                         f"'{job.input_file}' is written by job '{writer.name}', but "
-                        f"this job doesn't need it: add needs: [{writer.name}] so it reads "
-                        "the finished file",
+                        f"this job doesn't need it: zsync runs it after '{writer.name}' "
+                        f"anyway; say so with needs: [{writer.name}]",
                         severity="warning",
                     )
                 continue
