@@ -11,6 +11,7 @@ from zsync import __version__
 from zsync.commands.plan import plan as plan_command
 from zsync.commands.run import run as run_command
 from zsync.commands.schema import schema as schema_command
+from zsync.commands.validate import OutputFormat
 from zsync.commands.validate import validate as validate_command
 from zsync.errors import ZsyncError
 
@@ -66,14 +67,14 @@ def cli() -> None:
     help="Check as a run would: an unset ${VAR} or a missing import file is an "
     "error, not a warning.",
 )
-def validate(spec: str, output: str, strict: bool) -> None:
+def validate(spec: str, output: OutputFormat, strict: bool) -> None:
     """Check a job file against the schema and zsync's rules, reporting every problem.
 
     Each problem reads FILE:LINE:COLUMN: SEVERITY: PATH: MESSAGE. Unset environment
     variables are warnings here (so a pull-request check without secrets still passes)
     unless --strict is given. Exits 0 when valid, 2 when not.
     """
-    _exit(lambda: validate_command(spec, output=output, strict=strict))  # type: ignore[arg-type]
+    _exit(lambda: validate_command(spec, output=output, strict=strict))
 
 
 @cli.command()
@@ -81,13 +82,15 @@ def validate(spec: str, output: str, strict: bool) -> None:
 @SELECT
 @EXCLUDE
 @OUTPUT
-def plan(spec: str, select: tuple[str, ...], exclude: tuple[str, ...], output: str) -> None:
+def plan(
+    spec: str, select: tuple[str, ...], exclude: tuple[str, ...], output: OutputFormat
+) -> None:
     """Show what a run would do, without any network call.
 
     Lists the selected jobs in dependency waves, the concurrency slot each one takes and its
     cap, the documented Zoho limits that apply, and the fewest API calls the run costs.
     """
-    _exit(lambda: plan_command(spec, select=select, exclude=exclude, output=output))  # type: ignore[arg-type]
+    _exit(lambda: plan_command(spec, select=select, exclude=exclude, output=output))
 
 
 @cli.command()
@@ -124,7 +127,7 @@ def run(
     fail_fast: bool,
     max_parallel: int | None,
     state_dir: str | None,
-    output: str,
+    output: OutputFormat,
 ) -> None:
     """Run the jobs of a job file and write the run manifest.
 
@@ -147,7 +150,7 @@ def run(
             state_dir=state_dir,
             output=output,
         )
-    )  # type: ignore[arg-type]
+    )
 
 
 @cli.command()
@@ -223,23 +226,17 @@ def emulator(
     """
     from zsync.emulator import EmulatorConfig, FaultConfig, serve
 
-    credentials = {
-        key: value
-        for key, value in (
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-            ("refresh_token", refresh_token),
-        )
-        if value
-    }
+    demo = EmulatorConfig()
     config = EmulatorConfig(
         seed=seed,
         time_scale=time_scale,
         page_size=page_size,
+        client_id=client_id or demo.client_id,
+        client_secret=client_secret or demo.client_secret,
+        refresh_token=refresh_token or demo.refresh_token,
         faults=FaultConfig(
             seed=seed, error_rate=error_rate, throttle_rate=throttle_rate, reset_rate=reset_rate
         ),
-        **credentials,  # type: ignore[arg-type]
     )
     serve(host, port, config)
 

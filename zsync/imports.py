@@ -16,14 +16,20 @@ import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 from zsync.errors import ConfigError, OutcomeUnknown, RemoteError, RemoteJobFailed
 from zsync.jobs import poll_until_done
 from zsync.manifest import ImportRecord, Ledger, OutputRecord, RemoteJob, now
-from zsync.providers.analytics_import import AnalyticsImportProvider, multipart
-from zsync.providers.bulk_write import MAX_FILE_BYTES, MAX_RECORDS_PER_FILE, BulkWriteProvider
+from zsync.providers.analytics_import import AnalyticsImportProvider, ImportStatus, multipart
+from zsync.providers.bulk_write import (
+    MAX_FILE_BYTES,
+    MAX_RECORDS_PER_FILE,
+    BulkWriteProvider,
+    WriteStatus,
+)
 from zsync.sinks.result import ResultWriter
 from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
 from zsync.sinks.zipped import extract_single
@@ -61,7 +67,9 @@ class ImportRun:
             self.progress(f"{layout.rows} rows in {len(layout.parts)} parts")
         return layout
 
-    def intend(self, layout: Layout, part: Part, **extra: object) -> int:
+    def intend(
+        self, layout: Layout, part: Part, *, mode: str | None = None, file_id: str | None = None
+    ) -> int:
         """Record a part's import in the manifest before its create call."""
         first = layout.rows_before(part.number) + 1
         return self.ledger.add_remote(
@@ -72,9 +80,18 @@ class ImportRun:
                 part=part.number,
                 first_row=first,
                 last_row=first + part.rows - 1,
-                **extra,
+                mode=mode,
+                file_id=file_id,
             ),
-        )  # type: ignore[arg-type]
+        )
+
+    def seen(self, index: int) -> Callable[[ImportStatus | WriteStatus], None]:
+        """Records each status answer of the remote job at `index`."""
+
+        def record(status: ImportStatus | WriteStatus) -> None:
+            self.ledger.remote_state(self.job.name, index, status.state, status.remote)
+
+        return record
 
     def landed(self, **changes: object) -> ImportRecord:
         record = self.ledger.jobs[self.job.name].imported
@@ -146,9 +163,7 @@ class AnalyticsImportRun(ImportRun):
             # table can't happen twice either (the second create is refused).
             safe = (mode == "truncateadd" and len(layout.parts) == 1) or target is None
             index = self.intend(layout, part, mode=mode if target else "create")
-            body = multipart(
-                "FILE", self.file.name, lambda part=part: PartFile(self.file, layout, part)
-            )
+            body = multipart("FILE", self.file.name, partial(PartFile, self.file, layout, part))
             async with self.slot:
                 try:
                     job_id = await self.provider.create(target, mode, body, retry_unsafe=safe)
@@ -160,11 +175,7 @@ class AnalyticsImportRun(ImportRun):
                     raise self.failed(layout, part, None, exc.message, exc.code) from exc
                 self.ledger.update_remote(self.job.name, index, id=job_id)
                 status = await poll_until_done(
-                    lambda job_id=job_id: self.provider.status(job_id),
-                    self.job.poll,
-                    lambda s, index=index: self.ledger.remote_state(
-                        self.job.name, index, s.state, s.remote
-                    ),
+                    partial(self.provider.status, job_id), self.job.poll, self.seen(index)
                 )
             if status.state != "completed":
                 raise self.failed(layout, part, job_id, status.error or status.remote)
@@ -245,9 +256,7 @@ class BulkWriteRun(ImportRun):
                 raise self.failed(layout, part, None, exc.message, exc.code) from exc
             self.ledger.update_remote(self.job.name, index, id=job_id)
             status = await poll_until_done(
-                lambda: self.provider.status(job_id),
-                self.job.poll,
-                lambda s: self.ledger.remote_state(self.job.name, index, s.state, s.remote),
+                partial(self.provider.status, job_id), self.job.poll, self.seen(index)
             )
         if status.state != "completed":
             raise self.failed(layout, part, job_id, status.error or status.remote)

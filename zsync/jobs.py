@@ -30,8 +30,11 @@ Progress = Callable[[str], None]
 
 
 class Checked(Protocol):
-    state: State
-    remote: str
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def remote(self) -> str: ...
 
 
 C = TypeVar("C", bound=Checked)
@@ -114,8 +117,8 @@ class ExportRun:
                 + (f" (page {page.number})" if page.number and page.number > 1 else "")
             )
             status = await self._poll(remote_id, index)
-            if status.count is not None:
-                self.ledger.update_remote(name, index, count=status.count)
+            if status.records is not None:
+                self.ledger.update_remote(name, index, count=status.records)
         return remote_id, status
 
     async def _poll(self, remote_id: str, index: int) -> Status:

@@ -148,21 +148,20 @@ class Scheduler:
         action = job.action
         file = Path(job.input_file or "")
         file = file if file.is_absolute() else spec.output_dir / file
-        common = {
-            "job": job,
-            "slot": slot,
-            "ledger": self.ledger,
-            "file": file,
-            "scratch": self.scratch,
-            "progress": lambda message: self.report(f"{job.name}: {message}"),
-        }
+
+        def progress(message: str) -> None:
+            self.report(f"{job.name}: {message}")
+
         if isinstance(action, AnalyticsImport):
-            run = AnalyticsImportRun(**common, provider=AnalyticsImportProvider(session, action))
-            return await run.run()
+            provider = AnalyticsImportProvider(session, action)
+            return await AnalyticsImportRun(
+                job, slot, self.ledger, file, self.scratch, progress, provider
+            ).run()
         assert isinstance(action, BulkWriteImport)
         results = spec.output_dir / f"{job.output or job.name}.results.csv"
+        writer = BulkWriteProvider(session, action)
         return await BulkWriteRun(
-            **common, provider=BulkWriteProvider(session, action), results=results
+            job, slot, self.ledger, file, self.scratch, progress, writer, results
         ).run()
 
     def _imported(self, job: Job, outcome: ImportOutcome) -> None:

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -99,7 +100,7 @@ def point_at_emulator(spec: Spec, demo: dict[str, str], base_url: str) -> Spec:
     }
     connections = {}
     for name, connection in spec.connections.items():
-        changes: dict[str, object] = {
+        changes: dict[str, Any] = {
             "base_url": base_url,
             "auth": auth,
             "org_id": org_ids[connection.product],

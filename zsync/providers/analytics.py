@@ -112,12 +112,13 @@ class AnalyticsExportProvider:
 def data_of(body: object) -> dict[str, Any]:
     if isinstance(body, dict):
         if body.get("status") == "failure":
-            data = body.get("data") if isinstance(body.get("data"), dict) else {}
+            error = body.get("data")
+            data: dict[str, Any] = error if isinstance(error, dict) else {}
             raise RemoteError(
                 f"Zoho Analytics: {data.get('errorMessage') or body.get('summary')}",
                 code=str(data.get("errorCode")) if data.get("errorCode") else None,
             )
-        data = body.get("data")
-        if isinstance(data, dict):
-            return data
+        found = body.get("data")
+        if isinstance(found, dict):
+            return found
     raise GarbageReply(f"Zoho Analytics answered without a data object: {str(body)[:200]!r}")

@@ -23,15 +23,18 @@ class Page(NamedTuple):
 class Status(NamedTuple):
     state: State
     remote: str  # the state as Zoho spelled it
-    count: int | None = None
+    records: int | None = None  # what Zoho says this page or batch holds
     download_url: str | None = None
     next: Page | None = None  # the page after this one, if there are more records
     error: str | None = None
 
 
 class Provider(Protocol):
-    kind: FileKind
-    zipped: bool
+    @property
+    def kind(self) -> FileKind: ...
+
+    @property
+    def zipped(self) -> bool: ...
 
     def first_page(self) -> Page: ...
 

@@ -90,7 +90,7 @@ class BulkReadProvider:
         return Status(
             state,
             str(remote),
-            count=result.get("count"),
+            records=result.get("count"),
             download_url=result.get("download_url"),
             next=following,
         )

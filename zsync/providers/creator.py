@@ -9,6 +9,7 @@ from typing import Any
 from zsync.errors import GarbageReply, RemoteError, ResultExpired
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical
+from zsync.sinks.result import FileKind
 from zsync.spec.model import CreatorExport
 
 STATES: dict[str, State] = {
@@ -21,7 +22,7 @@ SUCCESS = 3000
 
 class CreatorExportProvider:
     zipped = True
-    kind = "csv"
+    kind: FileKind = "csv"
 
     def __init__(self, session: ZohoSession, export: CreatorExport) -> None:
         self.session = session
@@ -69,7 +70,7 @@ class CreatorExportProvider:
         return Status(
             state,
             str(remote),
-            count=result.get("count") if isinstance(result, dict) else None,
+            records=result.get("count") if isinstance(result, dict) else None,
             download_url=result.get("download_url") if isinstance(result, dict) else None,
             next=Page(token=str(cursor)) if cursor else None,
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from zsync.errors import SpecError
-from zsync.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from zsync.spec.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from zsync.spec.interpolate import interpolate
 from zsync.spec.model import Spec, build_spec
 from zsync.spec.schema_check import check_schema
@@ -63,7 +63,7 @@ def validate_spec(
     source, diagnostics = load_yaml(text, file)
     if source.data is None:
         return LoadResult(file, None, sort_diagnostics(diagnostics))
-    severity = "error" if for_run else "warning"
+    severity: Severity = "error" if for_run else "warning"
     interpolation = interpolate(source, env, unset=severity)
     diagnostics += interpolation.diagnostics
     schema_problems, broken = check_schema(source, interpolation)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator, ValidationError
 
@@ -105,7 +105,7 @@ class _Reporter:
             for sub in branches[best[0]]:
                 self.report(sub)
             return
-        subschemas = error.validator_value
+        subschemas = _value(error)
         forms = [_title(subschemas[i], i) for i in sorted(best)]
         self.diagnostics.append(
             self.source.diagnostic(
@@ -136,7 +136,7 @@ def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Pat
     kind = error.validator
     instance = error.instance
     if kind == "required":
-        for key in error.validator_value:
+        for key in _value(error):
             if isinstance(instance, dict) and key not in instance:
                 why = f" ({custom})" if custom else ""
                 yield path, f"missing required key '{key}'{why}", True
@@ -159,7 +159,7 @@ def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Pat
         yield path, f"{custom}, found {reporter.found(path, instance)}", False
         return
     if kind == "enum":
-        options = [str(o) for o in error.validator_value]
+        options = [str(o) for o in _value(error)]
         hint = _did_you_mean(str(instance), options) if isinstance(instance, str) else ""
         yield (
             path,
@@ -170,12 +170,12 @@ def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Pat
     if kind == "const":
         yield (
             path,
-            f"expected {_show(error.validator_value)}, found {reporter.found(path, instance)}",
+            f"expected {_show(_value(error))}, found {reporter.found(path, instance)}",
             False,
         )
         return
     if kind == "type":
-        wanted = error.validator_value
+        wanted = _value(error)
         words = " or ".join(
             _TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted)
         )
@@ -183,15 +183,15 @@ def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Pat
         return
     messages = {
         "minProperties": "must not be empty",
-        "minItems": f"expected at least {error.validator_value} item(s)",
-        "maxItems": f"expected at most {error.validator_value} item(s)",
+        "minItems": f"expected at least {_value(error)} item(s)",
+        "maxItems": f"expected at most {_value(error)} item(s)",
         "uniqueItems": "has repeated items",
         "minLength": "must not be empty",
-        "minimum": f"must be at least {error.validator_value}",
-        "maximum": f"must be at most {error.validator_value}",
-        "exclusiveMinimum": f"must be more than {error.validator_value}",
-        "multipleOf": f"must be a multiple of {error.validator_value}",
-        "pattern": f"does not match the pattern {error.validator_value}",
+        "minimum": f"must be at least {_value(error)}",
+        "maximum": f"must be at most {_value(error)}",
+        "exclusiveMinimum": f"must be more than {_value(error)}",
+        "multipleOf": f"must be a multiple of {_value(error)}",
+        "pattern": f"does not match the pattern {_value(error)}",
     }
     base = messages.get(str(kind), error.message)
     yield path, f"{base}, found {reporter.found(path, instance)}", False
@@ -207,7 +207,7 @@ def _group_by_branch(error: ValidationError) -> dict[int, list[ValidationError]]
 def _required_only_branches(error: ValidationError) -> list[str] | None:
     """For `oneOf: [{required: [a]}, {required: [b]}]`, the keys a, b; else None."""
     keys: list[str] = []
-    for branch in error.validator_value:
+    for branch in _value(error):
         if not (
             isinstance(branch, dict)
             and set(branch) == {"required"}
@@ -227,9 +227,7 @@ def _score(errors: list[ValidationError], path: Path) -> tuple[int, int]:
         depth = max(depth, len(sub_path) - len(path))
         if sub.validator == "required" and sub_path == path:
             missing = [
-                k
-                for k in sub.validator_value
-                if isinstance(sub.instance, dict) and k not in sub.instance
+                k for k in _value(sub) if isinstance(sub.instance, dict) and k not in sub.instance
             ]
             weight += _MISSING_KEY_WEIGHT * max(1, len(missing))
         elif sub.validator in ("oneOf",) and sub_path == path and _required_only_branches(sub):
@@ -309,3 +307,8 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "…'"
+
+
+def _value(error: ValidationError) -> Any:
+    """The failing keyword's value in the schema (typed loosely by jsonschema)."""
+    return cast(Any, error.validator_value)
