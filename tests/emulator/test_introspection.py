@@ -78,6 +78,31 @@ async def test_metadata_ids_are_stable_across_restarts(start_emulator):
     assert {m["api_name"] for m in bigin["modules"]} == {"Contacts", "Companies", "Deals", "Events"}
 
 
+async def test_users_current_user_and_types(start_emulator):
+    # The CRM SDK calls `users?type=CurrentUser` (then `org`) after every token it obtains.
+    emu = await start_emulator()
+    status, reply, _ = await emu.call("GET", "/crm/v8/users?type=CurrentUser")
+    assert status == 200
+    [me] = reply["users"]
+    assert me["id"] == emu.emulator.crm.creator["id"]
+    assert (me["full_name"], me["email"]) == ("Patricia Boyle", "patricia.b@zylker.com")
+    assert me["profile"]["name"] == "Administrator" and me["status"] == "active"
+    assert reply["info"] == {"per_page": 200, "count": 1, "page": 1, "more_records": False}
+    status, reply, _ = await emu.call("GET", "/crm/v2/users")  # AllUsers by default
+    assert status == 200 and reply["info"]["count"] == len(reply["users"]) > 1
+    assert len({u["id"] for u in reply["users"]}) == len(reply["users"])
+    status, reply, _ = await emu.call("GET", "/bigin/v2/users?type=AdminUsers")
+    assert status == 200 and [u["email"] for u in reply["users"]] == [me["email"]]
+    status, reply, _ = await emu.call("GET", "/crm/v8/users?type=DeletedUsers")
+    assert (status, reply) == (204, b"")
+    status, reply, _ = await emu.call("GET", "/crm/v8/users?type=Everyone")
+    assert (status, reply["code"]) == (400, "INVALID_DATA")
+    limited = await start_emulator(EmulatorConfig(scopes=("ZohoCRM.bulk.read",)))
+    status, reply, _ = await limited.call("GET", "/crm/v8/users?type=CurrentUser")
+    assert (status, reply["code"]) == (401, "OAUTH_SCOPE_MISMATCH")
+    assert emu.emulator.request_count("crm.metadata.users") == 4
+
+
 def test_data_is_deterministic_and_seeded():
     a, b = Emulator(clock=ManualClock()), Emulator(clock=ManualClock())
     other = Emulator(EmulatorConfig(seed=7), ManualClock())

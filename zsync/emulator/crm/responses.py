@@ -24,7 +24,7 @@ from zsync.emulator.crm.models import (
     Upload,
     WriteJob,
 )
-from zsync.emulator.data import Module
+from zsync.emulator.data import USERS, Module, user_row
 from zsync.emulator.emulator import Emulator
 from zsync.emulator.errors import crm_error
 from zsync.emulator.files import read_csv, unzip_single
@@ -504,7 +504,61 @@ def make_metadata_handlers(flavor: Flavor) -> dict[str, Any]:
             out.append(item)
         return json_reply({"fields": out})
 
-    return {"org": org, "modules": modules, "fields": fields}
+    async def users(request: web.Request) -> web.Response:
+        """`GET …/users?type=`: the demo users. The CRM SDK calls `type=CurrentUser` after every
+        token it obtains, to name the token in its store [sdk]."""
+        _, state = auth(request, "users.READ")
+        kind = request.query.get("type", "AllUsers")
+        if kind not in USER_TYPES:
+            raise crm_error("INVALID_DATA", "invalid type", {"param_name": "type"})  # [guess]
+        if kind in ("CurrentUser", "AdminUsers", "ActiveConfirmedAdmins"):
+            chosen = [0]  # the demo user is the org's only admin
+        elif kind in ("DeactiveUsers", "NotConfirmedUsers", "DeletedUsers"):
+            chosen = []
+        else:
+            chosen = list(range(len(USERS)))
+        if not chosen:
+            return web.Response(status=204)  # Zoho's empty list [doc?]
+        return json_reply(
+            {
+                "users": [_user(state, index) for index in chosen],
+                "info": {"per_page": 200, "count": len(chosen), "page": 1, "more_records": False},
+            }
+        )
+
+    return {"org": org, "modules": modules, "fields": fields, "users": users}
+
+
+USER_TYPES = frozenset(
+    {
+        "AllUsers",
+        "ActiveUsers",
+        "DeactiveUsers",
+        "ConfirmedUsers",
+        "NotConfirmedUsers",
+        "DeletedUsers",
+        "ActiveConfirmedUsers",
+        "AdminUsers",
+        "ActiveConfirmedAdmins",
+        "CurrentUser",
+    }
+)
+
+
+def _user(state: CrmState, index: int) -> dict[str, Any]:
+    """One user as the users API shows it [doc?]: the fields a client reads, ids stable."""
+    admin = index == 0
+    return {
+        **user_row(state.ids, index),
+        "role": {"name": "CEO" if admin else "Manager", "id": state.ids.fixed(5000 + int(admin))},
+        "profile": {
+            "name": "Administrator" if admin else "Standard",
+            "id": state.ids.fixed(5010 + int(admin)),
+        },
+        "status": "active",
+        "confirm": True,
+        "zuid": str(70_000_000 + index),
+    }
 
 
 def _json_type(type_: str) -> str:
@@ -576,6 +630,7 @@ def add_routes(app: web.Application, flavor: Flavor) -> None:
     r.add_get(
         f"{p}/{{version:{v}}}/settings/fields", meta["fields"], name=f"{name}.metadata.fields"
     )
+    r.add_get(f"{p}/{{version:{v}}}/users", meta["users"], name=f"{name}.metadata.users")
     if flavor is CRM:
         r.add_post(f"{p}/{{version:{v}}}/upload", upload, name="crm.bulk_write.upload")
         r.add_post(f"{p}/bulk/{{version:{v}}}/write", create_write, name="crm.bulk_write.create")

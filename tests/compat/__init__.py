@@ -1,0 +1,1 @@
+"""Zoho's own SDKs, unchanged, against the emulator (needs the `compat` extra)."""
