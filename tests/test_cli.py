@@ -103,3 +103,26 @@ def test_python_dash_m_runs_the_same_cli() -> None:
 def test_usage_error_exits_2() -> None:
     assert zsync("validate").returncode == 2
     assert zsync("frobnicate").returncode == 2
+
+
+def test_emulator_command_serves_and_prints_its_banner() -> None:
+    import re
+    import urllib.request
+
+    process = subprocess.Popen(
+        [ZSYNC, "emulator", "--port", "0", "--error-rate", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(11)]
+        base = re.search(r"listening on (\S+)", banner[0]).group(1)
+        assert any("refresh token" in line for line in banner)
+        with urllib.request.urlopen(
+            f"{base}/oauth/v2/token?grant_type=refresh_token&client_id="
+            "x&client_secret=y&refresh_token=z",
+            data=b"",
+        ) as reply:
+            assert json.loads(reply.read())["error"] == "invalid_client"
+    finally:
+        process.terminate()
+        process.wait(10)

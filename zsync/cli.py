@@ -203,7 +203,46 @@ def run(
     "--reset-rate",
     type=click.FloatRange(0, 1),
     default=0.0,
-    help="Share of downloads cut off mid-body.",
+    help="Share of downloads cut off mid-body (the connection drops).",
+)
+@click.option(
+    "--crm-throttle-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help='Share of CRM/Bigin calls answered HTTP 400 "too many requests".',
+)
+@click.option(
+    "--truncate-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of downloads that end early, cleanly.",
+)
+@click.option(
+    "--corrupt-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of downloads with flipped bytes.",
+)
+@click.option(
+    "--job-failure-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of jobs that end FAILED (JOBCODE 1003 in Analytics).",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Real seconds added before every API reply.",
+)
+@click.option(
+    "--token-lifetime",
+    type=click.FloatRange(min=1),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Emulated seconds an access token lives (then INVALID_TOKEN / 8535).",
 )
 def emulator(
     host: str,
@@ -217,12 +256,19 @@ def emulator(
     error_rate: float,
     throttle_rate: float,
     reset_rate: float,
+    crm_throttle_rate: float,
+    truncate_rate: float,
+    corrupt_rate: float,
+    job_failure_rate: float,
+    latency: float,
+    token_lifetime: float,
 ) -> None:
     """Serve a local emulator of Zoho's bulk APIs (CRM, Bigin, Creator, Analytics).
 
     Point Zoho's own SDKs or your scripts at the printed base URL: it serves OAuth, bulk
     read/write, Analytics export/import and the metadata calls, with demo data, Zoho's
-    limits and errors. Stop it with Ctrl-C.
+    limits and errors. The rates inject faults at random (seeded by --seed), so a client's
+    retries can be exercised. Stop it with Ctrl-C.
     """
     from zsync.emulator import EmulatorConfig, FaultConfig, serve
 
@@ -231,11 +277,20 @@ def emulator(
         seed=seed,
         time_scale=time_scale,
         page_size=page_size,
+        token_lifetime=token_lifetime,
         client_id=client_id or demo.client_id,
         client_secret=client_secret or demo.client_secret,
         refresh_token=refresh_token or demo.refresh_token,
         faults=FaultConfig(
-            seed=seed, error_rate=error_rate, throttle_rate=throttle_rate, reset_rate=reset_rate
+            seed=seed,
+            error_rate=error_rate,
+            throttle_rate=throttle_rate,
+            reset_rate=reset_rate,
+            crm_throttle_rate=crm_throttle_rate,
+            truncate_rate=truncate_rate,
+            corrupt_rate=corrupt_rate,
+            job_failure_rate=job_failure_rate,
+            latency=latency,
         ),
     )
     serve(host, port, config)

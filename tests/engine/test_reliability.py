@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import yaml
 
-from zsync.emulator import EmulatorConfig
+from zsync.emulator import EmulatorConfig, FaultConfig
 from zsync.errors import ConfigError
 from zsync.http.session import ZohoSession
 from zsync.manifest import Ledger
@@ -220,3 +220,30 @@ async def test_token_never_goes_to_a_foreign_host(zoho) -> None:
 def test_emulator_config_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         EmulatorConfig().seed = 1  # type: ignore[misc]
+
+
+async def test_seeded_fault_rates_are_survived(start, tmp_path) -> None:
+    faults = FaultConfig(
+        seed=7, error_rate=0.15, throttle_rate=0.1, crm_throttle_rate=0.1, retry_after=0.01
+    )
+    zoho = await start(EmulatorConfig(time_scale=TIME_SCALE, faults=faults), tmp=tmp_path)
+    run = await zoho.run(
+        LEADS
+        + """\
+sales:
+  export: {from: analytics, view: Sales}
+  output: sales.csv
+  retry: {attempts: 8, backoff: 5ms}
+"""
+    )
+    assert run.code == 0, run.log
+    kinds = {kind for _, kind in zoho.emulator.faults.injected}
+    assert kinds & {"error", "throttle", "crm_throttle"}
+
+
+async def test_job_failure_rate_fails_jobs(start, tmp_path) -> None:
+    faults = FaultConfig(job_failure_rate=1.0)
+    zoho = await start(EmulatorConfig(time_scale=TIME_SCALE, faults=faults), tmp=tmp_path)
+    run = await zoho.run(LEADS)
+    assert run.code == 1
+    assert run.job("leads")["error"]["code"] == "FAILED"

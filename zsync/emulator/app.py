@@ -99,7 +99,8 @@ async def _handle(
         response = web.json_response(exc.body, status=exc.status, headers=exc.headers)
     if request.get(BODY_FAULT) is not None and isinstance(response, web.Response) and response.body:
         # A JSON reply (or an error) hit by a body fault: same treatment as a file.
-        body = response.body if isinstance(response.body, bytes) else bytes(response.body)
+        raw = response.body
+        body = raw if isinstance(raw, bytes) else bytes(raw) if isinstance(raw, bytearray) else b""
         return await deliver(request, [body], response.content_type, status=response.status)
     return response
 

@@ -47,6 +47,10 @@ class FaultConfig:
     throttle_rate: float = 0.0  # HTTP 429 with Retry-After
     retry_after: float = 1.0  # seconds, sent in Retry-After on 429
     reset_rate: float = 0.0  # connection dropped mid-body on result downloads
+    crm_throttle_rate: float = 0.0  # CRM/Bigin's HTTP 400 "too many requests" (429 elsewhere)
+    truncate_rate: float = 0.0  # result downloads cut to half their length, cleanly
+    corrupt_rate: float = 0.0  # result downloads at full length with bytes flipped
+    job_failure_rate: float = 0.0  # jobs that end FAILED / JOBCODE 1003
     latency: float = 0.0  # real seconds added before every API response
 
 

@@ -102,8 +102,18 @@ class Faults:
             kind = "error"
         elif "throttle" in kinds and c.throttle_rate and self._rng.random() < c.throttle_rate:
             kind = "throttle"
+        elif (
+            "crm_throttle" in kinds
+            and c.crm_throttle_rate
+            and self._rng.random() < c.crm_throttle_rate
+        ):
+            kind = "crm_throttle"
         elif "reset" in kinds and c.reset_rate and self._rng.random() < c.reset_rate:
             kind = "reset"
+        elif "truncate" in kinds and c.truncate_rate and self._rng.random() < c.truncate_rate:
+            kind = "truncate"
+        elif "corrupt" in kinds and c.corrupt_rate and self._rng.random() < c.corrupt_rate:
+            kind = "corrupt"
         else:
             return None
         self.injected.append((endpoint, kind))
@@ -115,4 +125,8 @@ class Faults:
                 rule.remaining -= 1
                 self.injected.append((kind, "job"))
                 return True
+        rate = self.config.job_failure_rate
+        if rate and self._rng.random() < rate:
+            self.injected.append((kind, "job"))
+            return True
         return False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 AGGREGATES = ("SUM", "COUNT", "AVG", "MIN", "MAX")
@@ -311,7 +312,7 @@ def execute(
                         [m.get(i.column) for m in members] if i.column else [1] * len(members),
                     )
                     if i.func
-                    else by_group[i.column]
+                    else by_group[i.column or ""]
                     for i in items
                 ]
             )
@@ -320,10 +321,7 @@ def execute(
     if query.order_by:
         positions = _order_positions(query, items)
         for position, descending in reversed(positions):
-            out.sort(
-                key=lambda r, p=position: (r[p] is None, r[p] if r[p] is not None else 0),
-                reverse=descending,
-            )
+            out.sort(key=partial(_sort_key, position), reverse=descending)
     end = None if query.limit is None else query.offset + query.limit
     return header, out[query.offset : end]
 
@@ -349,3 +347,9 @@ def _where_columns(expr: Any) -> list[str]:
     if expr[0] == "not":
         return _where_columns(expr[1])
     return [expr[1]]
+
+
+def _sort_key(position: int, row: list[Any]) -> tuple[bool, Any]:
+    """Nulls last; values compared as they are."""
+    value = row[position]
+    return value is None, value if value is not None else 0

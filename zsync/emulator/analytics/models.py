@@ -175,8 +175,8 @@ class AnalyticsState:
         view = self.views[job.view_id or ""]
         table = self.table(view.table)
         columns = list(table.columns)
-        rows = ([row.get(c) for c in columns] for row in table.rows())
-        return self.render(columns, rows, job.fmt)
+        cells = ([row.get(c) for c in columns] for row in table.rows())
+        return self.render(columns, cells, job.fmt)
 
     @staticmethod
     def render(header: list[str], rows: Iterator[list[Any]], fmt: str) -> Iterator[bytes]:

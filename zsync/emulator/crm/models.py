@@ -390,7 +390,7 @@ class CrmState:
             else:
                 new_index = len(table)
                 record_id = self.ids.record(module.code, new_index)
-                row = {name: None for name in module.field_names}
+                row: Row = {name: None for name in module.field_names}
                 row.update(values)
                 row |= {
                     "id": record_id,
