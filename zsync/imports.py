@@ -206,7 +206,7 @@ class BulkWriteRun(ImportRun):
         layout = self.layout(MAX_FILE_BYTES, MAX_RECORDS_PER_FILE)
         header = next(csv.reader(io.StringIO(layout.header.decode("utf-8-sig"))), [])
         writer = ResultWriter(self.results, "csv")
-        counts = {"added_count": 0, "updated_count": 0, "skipped_count": 0}
+        counts = {"added_count": 0, "updated_count": 0, "skipped_count": 0, "total_count": 0}
         try:
             for part in layout.parts:
                 await self._part(layout, part, header, writer, counts)
@@ -219,7 +219,7 @@ class BulkWriteRun(ImportRun):
                 str(output.path), output.bytes, output.rows, output.sha256, output.pages
             ),
         )
-        return ImportOutcome(record, record.skipped or 0)
+        return ImportOutcome(record, (record.skipped or 0) + (record.failed or 0))
 
     async def _part(
         self,
@@ -276,6 +276,14 @@ class BulkWriteRun(ImportRun):
             added=counts["added_count"],
             updated=counts["updated_count"],
             skipped=counts["skipped_count"],
+            # Rows Zoho counted but neither added, updated nor skipped: failed outright.
+            failed=max(
+                0,
+                counts["total_count"]
+                - counts["added_count"]
+                - counts["updated_count"]
+                - counts["skipped_count"],
+            ),
         )
         self.progress(
             f"part {part.number}/{len(layout.parts)}: {counts['added_count']} added, "

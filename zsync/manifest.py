@@ -79,6 +79,7 @@ class ImportRecord:
     added: int | None = None
     updated: int | None = None
     skipped: int | None = None
+    failed: int | None = None
     results: OutputRecord | None = None
 
 

@@ -190,6 +190,7 @@ async def test_bulk_write_with_invalid_rows_exits_3(zoho) -> None:
     job = run.job("leads_in")
     assert job["status"] == "completed_with_errors"
     assert (job["imported"]["added"], job["imported"]["skipped"]) == (2, 2)
+    assert job["imported"]["failed"] == 0
     assert len(zoho.emulator.rows("crm", "Leads")) == before + 2
     results = list(csv.DictReader(io.StringIO((run.out / "crm/leads_in.results.csv").read_text())))
     assert [r["STATUS"] for r in results] == ["ADDED", "SKIPPED", "SKIPPED", "ADDED"]
