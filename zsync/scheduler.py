@@ -129,7 +129,7 @@ class Scheduler:
 
     async def _export(self, job: Job, slot: asyncio.Semaphore) -> OutputRecord:
         assert isinstance(job.action, Export)
-        session = self._sessions[job.connection]
+        session = self._sessions[job.connection].with_retry(job.retry)
         destination = self.plan.spec.output_dir / (job.output or job.name)
         run = ExportRun(
             job=job,
@@ -144,7 +144,7 @@ class Scheduler:
 
     async def _import(self, job: Job, slot: asyncio.Semaphore) -> ImportOutcome:
         spec = self.plan.spec
-        session = self._sessions[job.connection]
+        session = self._sessions[job.connection].with_retry(job.retry)
         action = job.action
         file = Path(job.input_file or "")
         file = file if file.is_absolute() else spec.output_dir / file
@@ -206,6 +206,7 @@ class Scheduler:
             for planned in self.plan.jobs.values():
                 if planned.connection not in self._sessions:
                     connection = spec.connections[planned.connection]
+                    # Jobs talk through views of it carrying their own retry (with_retry).
                     retry = spec.jobs[planned.name].retry
                     self._sessions[planned.connection] = await stack.enter_async_context(
                         ZohoSession(connection, retry)

@@ -247,3 +247,28 @@ async def test_job_failure_rate_fails_jobs(start, tmp_path) -> None:
     run = await zoho.run(LEADS)
     assert run.code == 1
     assert run.job("leads")["error"]["code"] == "FAILED"
+
+
+async def test_a_jobs_own_retry_settings_apply(zoho) -> None:
+    zoho.emulator.faults.fail_next("analytics.export.create_view", n=1)
+    run = await zoho.run("""\
+        patient:
+          export: {from: analytics, view: Sales}
+          output: a.csv
+        impatient:
+          needs: [patient]
+          export: {from: analytics, view: Sales}
+          output: b.csv
+          retry: {attempts: 1}
+        """)
+    assert run.job("patient")["status"] == "succeeded"
+    assert run.code == 0, run.log
+    zoho.emulator.faults.fail_next("analytics.export.create_view", n=1)
+    run = await zoho.run("""\
+        impatient:
+          export: {from: analytics, view: Sales}
+          output: b.csv
+          retry: {attempts: 1}
+        """)
+    assert run.code == 1
+    assert run.job("impatient")["error"]["class"] == "transient"

@@ -9,10 +9,11 @@ an expired-token reply, and turns every other failure into a JobError with Zoho'
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,15 @@ DOWNLOAD_CHUNK = 1 << 20
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30, sock_read=300)
 
 
+@dataclass
+class _TokenCache:
+    """The access token of a connection, shared by every view of its session."""
+
+    token: str | None = None
+    expires: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 @dataclass(frozen=True)
 class Reply:
     status: int
@@ -67,15 +77,20 @@ class ZohoSession:
         self._allowed = self.hosts.all()
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
+        self._tokens = _TokenCache()
 
     async def __aenter__(self) -> ZohoSession:
         self._session = aiohttp.ClientSession(
             timeout=self._timeout, headers={"User-Agent": f"zsync/{__version__}"}
         )
         return self
+
+    def with_retry(self, retry: Retry) -> ZohoSession:
+        """The same session, token and connection pool, retrying as `retry` says (a job's
+        own retry settings)."""
+        view = copy.copy(self)
+        view.retry = retry
+        return view
 
     async def __aexit__(self, *exc: object) -> None:
         if self._session is not None:
@@ -85,18 +100,22 @@ class ZohoSession:
 
     async def token(self) -> str:
         """A valid access token, refreshed once for all waiters when it is due."""
-        if self._token and time.monotonic() < self._token_expires:
-            return self._token
-        async with self._token_lock:
-            if self._token and time.monotonic() < self._token_expires:
-                return self._token
+        if self._tokens.token and time.monotonic() < self._tokens.expires:
+            return self._tokens.token
+        async with self._tokens.lock:
+            if self._tokens.token and time.monotonic() < self._tokens.expires:
+                return self._tokens.token
             return await self._refresh()
 
     async def _renew(self, stale: str) -> str:
         """After an expired-token reply: refresh, unless another request already did."""
-        async with self._token_lock:
-            if self._token and self._token != stale and time.monotonic() < self._token_expires:
-                return self._token
+        async with self._tokens.lock:
+            if (
+                self._tokens.token
+                and self._tokens.token != stale
+                and time.monotonic() < self._tokens.expires
+            ):
+                return self._tokens.token
             return await self._refresh()
 
     async def _refresh(self) -> str:
@@ -119,8 +138,8 @@ class ZohoSession:
                 code=str(error),
             )
         lifetime = float(body.get("expires_in") or 3600)
-        self._token = token
-        self._token_expires = time.monotonic() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
+        self._tokens.token = token
+        self._tokens.expires = time.monotonic() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
         return token
 
     # -- requests ------------------------------------------------------------------------
