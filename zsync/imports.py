@@ -14,11 +14,11 @@ import dataclasses
 import io
 import secrets
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from zsync.errors import ConfigError, OutcomeUnknown, RemoteError, RemoteJobFailed
 from zsync.jobs import poll_until_done
@@ -36,6 +36,7 @@ from zsync.sinks.zipped import extract_single
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job
 
 COPY_CHUNK = 1 << 20
+S = TypeVar("S", ImportStatus, WriteStatus)
 
 
 class ImportOutcome(NamedTuple):
@@ -84,6 +85,30 @@ class ImportRun:
                 file_id=file_id,
             ),
         )
+
+    async def run_part(
+        self,
+        layout: Layout,
+        part: Part,
+        index: int,
+        create: Callable[[], Awaitable[str]],
+        status: Callable[[str], Awaitable[S]],
+        where: str,
+    ) -> tuple[str, S]:
+        """Create a part's Zoho job within the slot and wait for it to finish; `where` says
+        what to check when the create's answer is lost."""
+        async with self.slot:
+            try:
+                job_id = await create()
+            except OutcomeUnknown as exc:
+                raise self.unknown(layout, part, where, exc) from exc
+            except RemoteError as exc:
+                raise self.failed(layout, part, None, exc.message, exc.code) from exc
+            self.ledger.update_remote(self.job.name, index, id=job_id)
+            result = await poll_until_done(partial(status, job_id), self.job.poll, self.seen(index))
+        if result.state != "completed":
+            raise self.failed(layout, part, job_id, result.error or result.remote)
+        return job_id, result
 
     def seen(self, index: int) -> Callable[[ImportStatus | WriteStatus], None]:
         """Records each status answer of the remote job at `index`."""
@@ -164,21 +189,15 @@ class AnalyticsImportRun(ImportRun):
             safe = (mode == "truncateadd" and len(layout.parts) == 1) or target is None
             index = self.intend(layout, part, mode=mode if target else "create")
             body = multipart("FILE", self.file.name, partial(PartFile, self.file, layout, part))
-            async with self.slot:
-                try:
-                    job_id = await self.provider.create(target, mode, body, retry_unsafe=safe)
-                except OutcomeUnknown as exc:
-                    raise self.unknown(
-                        layout, part, f"the rows of table '{action.table}'", exc
-                    ) from exc
-                except RemoteError as exc:
-                    raise self.failed(layout, part, None, exc.message, exc.code) from exc
-                self.ledger.update_remote(self.job.name, index, id=job_id)
-                status = await poll_until_done(
-                    partial(self.provider.status, job_id), self.job.poll, self.seen(index)
-                )
-            if status.state != "completed":
-                raise self.failed(layout, part, job_id, status.error or status.remote)
+            create = partial(self.provider.create, target, mode, body, retry_unsafe=safe)
+            _, status = await self.run_part(
+                layout,
+                part,
+                index,
+                create,
+                self.provider.status,
+                f"the rows of table '{action.table}'",
+            )
             summary = status.summary or {}
             self.ledger.update_remote(self.job.name, index, summary=summary)
             counts = summary.get("importSummary") or {}
@@ -242,24 +261,14 @@ class BulkWriteRun(ImportRun):
         finally:
             archive.unlink(missing_ok=True)
         index = self.intend(layout, part, file_id=file_id)
-        async with self.slot:
-            try:
-                job_id = await self.provider.create(file_id, header)
-            except OutcomeUnknown as exc:
-                raise self.unknown(
-                    layout,
-                    part,
-                    f"the bulk write jobs of CRM module '{self.provider.action.module}'",
-                    exc,
-                ) from exc
-            except RemoteError as exc:
-                raise self.failed(layout, part, None, exc.message, exc.code) from exc
-            self.ledger.update_remote(self.job.name, index, id=job_id)
-            status = await poll_until_done(
-                partial(self.provider.status, job_id), self.job.poll, self.seen(index)
-            )
-        if status.state != "completed":
-            raise self.failed(layout, part, job_id, status.error or status.remote)
+        job_id, status = await self.run_part(
+            layout,
+            part,
+            index,
+            partial(self.provider.create, file_id, header),
+            self.provider.status,
+            f"the bulk write jobs of CRM module '{self.provider.action.module}'",
+        )
         for key in counts:
             counts[key] += (status.counts or {}).get(key, 0)
         self.ledger.update_remote(self.job.name, index, summary=dict(status.counts or {}))

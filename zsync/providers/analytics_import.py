@@ -8,10 +8,10 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from zsync.errors import ConfigError, GarbageReply, RemoteError
+from zsync.errors import ConfigError, GarbageReply
 from zsync.http.session import ZohoSession
 from zsync.providers.analytics import JOB_CODES, data_of
-from zsync.providers.base import State, canonical
+from zsync.providers.base import State, canonical, get_status
 from zsync.spec.model import AnalyticsImport
 
 # zsync's names for the file format -> Zoho's CONFIG values.
@@ -87,12 +87,9 @@ class AnalyticsImportProvider:
 
     async def status(self, job_id: str) -> ImportStatus:
         url = f"{self.base}/bulk/workspaces/{self.workspace}/importjobs/{job_id}"
-        try:
-            reply = await self.session.request("GET", url, headers=self.headers)
-        except RemoteError as exc:
-            if exc.status == 404:
-                return ImportStatus("not_found", str(exc.code or exc.status))
-            raise
+        reply = await get_status(self.session, url, headers=self.headers)
+        if reply is None:
+            return ImportStatus("not_found", "404")
         data = data_of(reply.body)
         code = data.get("jobCode")
         state = canonical(JOB_CODES, code, "Zoho Analytics")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from zsync.errors import RemoteError
+from zsync.http.session import Reply, ZohoSession
 from zsync.sinks.result import FileKind
 
 State = Literal["pending", "running", "completed", "failed", "not_found", "expired"]
@@ -49,6 +50,16 @@ class Provider(Protocol):
         ...
 
     def next_page(self, status: Status, headers: Mapping[str, str]) -> Page | None: ...
+
+
+async def get_status(session: ZohoSession, url: str, **kwargs: Any) -> Reply | None:
+    """GET a job's status; None when Zoho answers 404 (an unknown or expired job)."""
+    try:
+        return await session.request("GET", url, **kwargs)
+    except RemoteError as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def canonical(table: Mapping[str, State], remote: object, product: str) -> State:

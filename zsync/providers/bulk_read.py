@@ -9,7 +9,7 @@ from typing import Any
 from zsync.errors import GarbageReply, RemoteError, ResultExpired
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
-from zsync.providers.base import Page, State, Status, canonical
+from zsync.providers.base import Page, State, Status, canonical, get_status
 from zsync.spec.model import BulkReadExport, Condition, Criterion
 
 STATES: dict[str, State] = {
@@ -68,12 +68,9 @@ class BulkReadProvider:
         return str(job_id)
 
     async def status(self, remote_id: str) -> Status:
-        try:
-            reply = await self.session.request("GET", f"{self.url}/{remote_id}")
-        except RemoteError as exc:
-            if exc.status == 404:
-                return Status("not_found", exc.code or "404")
-            raise
+        reply = await get_status(self.session, f"{self.url}/{remote_id}")
+        if reply is None:
+            return Status("not_found", "404")
         entry = _first(reply.body)
         remote = entry.get("state")
         state = canonical(STATES, remote, self.product.upper())

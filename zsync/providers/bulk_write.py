@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from zsync.errors import GarbageReply, RemoteError
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
-from zsync.providers.base import State, canonical
+from zsync.providers.base import State, canonical, get_status
 from zsync.spec.model import BulkWriteImport
 
 STATES: dict[str, State] = {
@@ -84,12 +84,9 @@ class BulkWriteProvider:
         return str(job_id)
 
     async def status(self, job_id: str) -> WriteStatus:
-        try:
-            reply = await self.session.request("GET", f"{self.url}/{job_id}")
-        except RemoteError as exc:
-            if exc.status == 404:
-                return WriteStatus("not_found", exc.code or "404")
-            raise
+        reply = await get_status(self.session, f"{self.url}/{job_id}")
+        if reply is None:
+            return WriteStatus("not_found", "404")
         body = reply.body if isinstance(reply.body, dict) else None
         if body is None or "status" not in body:
             raise GarbageReply(f"the bulk write status has no status: {str(reply.body)[:200]!r}")

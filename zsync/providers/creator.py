@@ -8,7 +8,7 @@ from typing import Any
 
 from zsync.errors import GarbageReply, RemoteError, ResultExpired
 from zsync.http.session import ZohoSession
-from zsync.providers.base import Page, State, Status, canonical
+from zsync.providers.base import Page, State, Status, canonical, get_status
 from zsync.sinks.result import FileKind
 from zsync.spec.model import CreatorExport
 
@@ -56,12 +56,9 @@ class CreatorExportProvider:
         return str(details["id"])
 
     async def status(self, remote_id: str) -> Status:
-        try:
-            reply = await self.session.request("GET", f"{self.url}/{remote_id}")
-        except RemoteError as exc:
-            if exc.status == 404:
-                return Status("not_found", exc.code or "404")
-            raise
+        reply = await get_status(self.session, f"{self.url}/{remote_id}")
+        if reply is None:
+            return Status("not_found", "404")
         details = _details(reply.body)
         remote = details.get("status")
         state = canonical(STATES, remote, "Zoho Creator")

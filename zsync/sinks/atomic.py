@@ -24,7 +24,28 @@ class WrittenFile(NamedTuple):
     sha256: str
 
 
-class AtomicFile:
+class _AllOrNothing:
+    """Leaving the `with` block without `commit()` throws the temporary data away."""
+
+    committed: bool
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self.abort()
+
+
+class AtomicFile(_AllOrNothing):
     """`with AtomicFile(dest) as f: f.write(...); f.commit()`: uncommitted data vanishes."""
 
     def __init__(self, destination: Path) -> None:
@@ -56,20 +77,8 @@ class AtomicFile:
             self._file.close()
         self.temp_path.unlink(missing_ok=True)
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if not self.committed:
-            self.abort()
-
-
-class AtomicDirectory:
+class AtomicDirectory(_AllOrNothing):
     """A directory of files (one per page) swapped into place whole on `commit`."""
 
     def __init__(self, destination: Path) -> None:
@@ -101,15 +110,3 @@ class AtomicDirectory:
 
     def abort(self) -> None:
         shutil.rmtree(self.temp_path, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if not self.committed:
-            self.abort()
