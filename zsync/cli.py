@@ -137,7 +137,8 @@ def run(
     printed says where it is.
 
     Exit codes: 0 every job succeeded, 1 a job failed, 2 invalid job file or usage,
-    4 a job timed out, 130/143 interrupted.
+    3 an import finished but Zoho refused some rows, 4 a job timed out, 130/143
+    interrupted.
     """
     _exit(
         lambda: run_command(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import yaml
 
@@ -215,11 +213,6 @@ async def test_token_never_goes_to_a_foreign_host(zoho) -> None:
         with pytest.raises(ConfigError, match="refusing to send"):
             await session.download("https://evil.example.com/result.zip", zoho.tmp / "x")
     assert zoho.emulator.request_count("oauth.token") == 0
-
-
-def test_emulator_config_is_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        EmulatorConfig().seed = 1  # type: ignore[misc]
 
 
 async def test_seeded_fault_rates_are_survived(start, tmp_path) -> None:
