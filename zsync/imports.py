@@ -20,7 +20,13 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from zsync.errors import ConfigError, OutcomeUnknown, RemoteError, RemoteJobFailed
+from zsync.errors import (
+    ConfigError,
+    GarbageReply,
+    OutcomeUnknown,
+    RemoteError,
+    RemoteJobFailed,
+)
 from zsync.jobs import poll_until_done
 from zsync.manifest import ImportRecord, Ledger, OutputRecord, RemoteJob, now
 from zsync.providers.analytics_import import AnalyticsImportProvider, ImportStatus, multipart
@@ -30,7 +36,7 @@ from zsync.providers.bulk_write import (
     BulkWriteProvider,
     WriteStatus,
 )
-from zsync.sinks.result import ResultWriter
+from zsync.sinks.result import ResultError, ResultWriter
 from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
 from zsync.sinks.zipped import extract_single
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job
@@ -278,6 +284,10 @@ class BulkWriteRun(ImportRun):
             page = writer.page()
             extract_single(download, page)
             page.close()
+        except ResultError as exc:
+            raise GarbageReply(
+                f"the results of bulk write {job_id} are unusable: {exc}", code="BAD_RESULT"
+            ) from exc
         finally:
             download.unlink(missing_ok=True)
         self.landed(

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from zsync.errors import RemoteJobFailed, ResultExpired
+from zsync.errors import GarbageReply, RemoteJobFailed, ResultExpired
 from zsync.manifest import Ledger, OutputRecord, RemoteJob, now
 from zsync.providers.base import TERMINAL, Page, Provider, State, Status
-from zsync.sinks.result import ResultWriter
+from zsync.sinks.result import ResultError, ResultWriter
 from zsync.sinks.zipped import extract_single
 from zsync.spec.model import Job, Poll
 
@@ -145,6 +145,11 @@ class ExportRun:
                     while chunk := handle.read(COPY_CHUNK):
                         page.write(chunk)
             page.close()
+        except ResultError as exc:
+            raise GarbageReply(
+                f"the result of {self.provider_name} job {remote_id} is unusable: {exc}",
+                code="BAD_RESULT",
+            ) from exc
         finally:
             download.unlink(missing_ok=True)
         return headers

@@ -175,6 +175,7 @@ async def test_truncated_and_corrupt_results_fail_cleanly(zoho) -> None:
     run = await zoho.run(LEADS)
     assert run.code == 1
     assert "corrupt" in run.job("leads")["error"]["message"]
+    assert run.job("leads")["error"]["class"] == "remote"
     assert not (run.out / "leads.csv").exists()
 
 
@@ -265,3 +266,18 @@ async def test_a_jobs_own_retry_settings_apply(zoho) -> None:
         """)
     assert run.code == 1
     assert run.job("impatient")["error"]["class"] == "transient"
+
+
+async def test_a_result_cut_short_by_the_server_fails_cleanly(zoho) -> None:
+    # The server sends half the file with a matching Content-Length: HTTP can't tell.
+    zoho.emulator.faults.truncate_next("analytics.export.result", n=1)
+    run = await zoho.run("""\
+        sales:
+          export: {from: analytics, view: Sales}
+          output: sales.csv
+        """)
+    assert run.code == 1
+    error = run.job("sales")["error"]
+    assert "cut short" in error["message"]
+    assert (error["class"], error["code"]) == ("remote", "BAD_RESULT")
+    assert not (run.out / "sales.csv").exists()

@@ -155,3 +155,36 @@ def test_truncated_zip_is_refused(tmp_path) -> None:
     writer = ResultWriter(tmp_path / "out.csv", "csv")
     with pytest.raises(ResultError, match="corrupt"):
         extract_single(path, writer.page())
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'id,note\n1,"open quote\nnever closed', "inside a quoted field"),
+        (b"id,name,email\n1,a,a@x\n2,b", "last row has 2 of 3 columns"),
+    ],
+)
+def test_a_csv_cut_short_is_refused(tmp_path, body, message) -> None:
+    writer = ResultWriter(tmp_path / "out.csv", "csv")
+    page = writer.page()
+    page.write(body)
+    with pytest.raises(ResultError, match=message):
+        page.close()
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_csv_without_trailing_newline_is_fine(tmp_path) -> None:
+    writer = ResultWriter(tmp_path / "out.csv", "csv")
+    page = writer.page()
+    page.write(b"id,name\n1,a\n2,b")
+    page.close()
+    assert writer.commit().rows == 2
+
+
+def test_json_cut_short_is_refused(tmp_path) -> None:
+    writer = ResultWriter(tmp_path / "out.json", "json")
+    page = writer.page()
+    page.write(b'{"data": [{"a": 1}, {"a"')
+    with pytest.raises(ResultError, match="JSON result ends abruptly"):
+        page.close()

@@ -31,6 +31,11 @@ class CsvRecords:
             else:
                 self._pending = True
 
+    @property
+    def in_quotes(self) -> bool:
+        """Whether the stream so far ends inside a quoted field."""
+        return self._in_quotes
+
     def close(self) -> int:
         """Total records, counting a last record without a trailing newline."""
         return self.records + (1 if self._pending else 0)

@@ -7,7 +7,9 @@ merge into one calendar. Nothing appears at the output path until `commit`.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -99,6 +101,8 @@ class PageWriter:
         self._header_done = False
         self._csv = CsvRecords()
         self._events = 0
+        self._tail = b""  # bytes after the last newline: a last record not yet ended
+        self._columns = 0
 
     def write(self, data: bytes) -> None:
         if self.result.kind == "csv":
@@ -107,16 +111,21 @@ class PageWriter:
             self._write_ics(data)
         else:
             self.target.write(data)
+            if data.strip():
+                self._tail = data[-64:]
 
     def close(self) -> None:
         if self.result.kind == "csv":
             if not self._header_done:
                 self._take_header(self._buffer + b"\n" if self._buffer else b"", final=True)
+            self._check_csv_end()
             rows = max(self._csv.close(), 0)
         elif self.result.kind == "ics":
             self._write_ics(b"", final=True)
             rows = self._events
         else:
+            if self._tail and self._tail.rstrip()[-1:] not in (b"}", b"]"):
+                raise ResultError("the JSON result ends abruptly: it was cut short")
             rows = 0
         self.result._page_done(rows, self.target, self.own_file)
 
@@ -124,8 +133,7 @@ class PageWriter:
 
     def _write_csv(self, data: bytes) -> None:
         if self._header_done:
-            self._csv.feed(data)
-            self.target.write(data)
+            self._body(data)
             return
         self._buffer += data
         self._take_header(self._buffer, final=False)
@@ -149,10 +157,29 @@ class PageWriter:
                 f"({_show(header)} instead of {_show(known)})"
             )
         self._header_done = True
+        self._columns = len(next(csv.reader(io.StringIO(_decode(header))), []))
         self._buffer = b""
         if rest:
-            self._csv.feed(rest)
-            self.target.write(rest)
+            self._body(rest)
+
+    def _body(self, data: bytes) -> None:
+        self._csv.feed(data)
+        self.target.write(data)
+        _, newline, tail = data.rpartition(b"\n")
+        self._tail = tail if newline else self._tail + data
+
+    def _check_csv_end(self) -> None:
+        """A result cut short by the server can still arrive cleanly (a complete HTTP body):
+        catch the cuts CSV itself reveals, a quoted field or a last row left open."""
+        if self._csv.in_quotes:
+            raise ResultError("the result ends inside a quoted field: it was cut short")
+        if self._tail.strip() and self._columns > 1:
+            fields = next(csv.reader(io.StringIO(_decode(self._tail))), [])
+            if len(fields) < self._columns:
+                raise ResultError(
+                    f"the last row has {len(fields)} of {self._columns} columns: the result "
+                    "was cut short"
+                )
 
     # -- ICS ---------------------------------------------------------------------------------
 
@@ -174,6 +201,10 @@ class PageWriter:
             if bare == ICS_EVENT:
                 self._events += 1
             self.target.write(line + b"\n")
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8-sig", "replace")
 
 
 def _strip_eol(line: bytes) -> bytes:

@@ -383,7 +383,11 @@ def _write_job(request: web.Request) -> tuple[Emulator, CrmState, WriteJob]:
 
 async def write_status(request: web.Request) -> web.Response:
     emulator, state, job = _write_job(request)
-    phase = job.phase(emulator.clock.now())
+    # One instant for both: a job that completes between settling and reading its phase
+    # would otherwise report COMPLETED without its counts.
+    now = emulator.clock.now()
+    state.settle(now)
+    phase = job.phase(now)
     module = state.modules[job.module]
     file_info: dict[str, Any] = {"status": WRITE_STATES[phase], "name": job.file_name}
     if phase is Phase.COMPLETED:
@@ -420,7 +424,9 @@ def write_download_url(job: WriteJob) -> str:
 
 async def write_result(request: web.Request) -> web.StreamResponse:
     emulator, state, job = _write_job(request)
-    if job.phase(emulator.clock.now()) is not Phase.COMPLETED:
+    now = emulator.clock.now()
+    state.settle(now)
+    if job.phase(now) is not Phase.COMPLETED:
         raise crm_error("RESOURCE_NOT_FOUND", "the job is not completed yet")
     return await deliver(request, state.write_result(job), "application/zip", f"{job.id}.zip")
 
