@@ -97,11 +97,12 @@ async def test_retries_run_out_into_a_transient_failure(zoho) -> None:
 
 
 async def test_expired_result_is_exported_again_once(start, tmp_path) -> None:
-    # A result lives one emulated hour; slow downloads make it expire before it is fetched.
+    # Results live 150 emulated seconds (0.25 s real here); a download held up 0.6 s finds
+    # its result gone, the re-export is fetched in time.
     zoho = await start(
-        EmulatorConfig(time_scale=TIME_SCALE, analytics_result_lifetime=30.0), tmp=tmp_path
+        EmulatorConfig(time_scale=TIME_SCALE, analytics_result_lifetime=150.0), tmp=tmp_path
     )
-    zoho.emulator.faults.slow_next("analytics.export.result", n=1, delay=0.3)
+    zoho.emulator.faults.slow_next("analytics.export.result", n=1, delay=0.6)
     run = await zoho.run("""\
         sales:
           export: {from: analytics, view: Sales}
