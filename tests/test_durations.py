@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from zsync.durations import format_duration, parse_duration
+from zsync.durations import parse_duration
 
 
 @pytest.mark.parametrize(
@@ -27,14 +27,3 @@ def test_parse(text, seconds) -> None:
 def test_refuse(text) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
-
-
-def test_format() -> None:
-    assert [format_duration(s) for s in (0.5, 1.5, 30, 300, 5400, 7200)] == [
-        "500ms",
-        "1.5s",
-        "30s",
-        "5m",
-        "1h30m",
-        "2h",
-    ]

@@ -19,16 +19,3 @@ def parse_duration(value: str | float) -> float:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"not a duration: {value!r} (expected e.g. 500ms, 10s, 5m, 2h, 1h30m)")
     return sum(float(number) * _SECONDS[unit] for number, unit in parts)
-
-
-def format_duration(seconds: float) -> str:
-    """The short form a person reads: 1.5s, 30s, 5m, 2h, 1h30m."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    if seconds < 60:
-        return f"{seconds:g}s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
-    return text + (f"{secs}s" if secs else "")

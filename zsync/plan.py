@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from zsync.errors import UsageError
 from zsync.products import CAPS, MIN_CALLS, NOTES, Direction, Product
-from zsync.spec.model import Connection, Job, Spec
+from zsync.spec.model import Connection, Job, Spec, ancestors
 
 
 class Slot(NamedTuple):
@@ -132,8 +132,9 @@ def select_jobs(
                 left_out[name] = "not selected"
             elif name not in chosen:
                 left_out[name] = "disabled (select it by its name to run it)"
+        needs = needs_of(spec)
         for name in list(chosen):
-            for need in _ancestors(spec, name):
+            for need in ancestors(needs, name):
                 if spec.jobs[need].enabled and need not in chosen:
                     chosen.add(need)
                     left_out.pop(need, None)
@@ -169,18 +170,6 @@ def _match(spec: Spec, pattern: str) -> set[str]:
         tag = pattern[len("tag:") :]
         return {name for name, job in spec.jobs.items() if tag in job.tags}
     return {name for name in spec.jobs if fnmatch.fnmatchcase(name, pattern)}
-
-
-def _ancestors(spec: Spec, name: str) -> set[str]:
-    needs = needs_of(spec)
-    seen: set[str] = set()
-    todo = list(needs[name])
-    while todo:
-        need = todo.pop()
-        if need not in seen and need in spec.jobs:
-            seen.add(need)
-            todo.extend(needs[need])
-    return seen
 
 
 def _waves(spec: Spec, chosen: set[str], needs: dict[str, tuple[str, ...]]) -> list[list[str]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import tempfile
 import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -56,8 +58,6 @@ class Run:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        import json
-
         return json.loads(self.ledger.path.read_text())
 
     def job(self, name: str) -> dict[str, Any]:
@@ -119,8 +119,6 @@ async def start() -> AsyncIterator[Starter]:
             config = config or EmulatorConfig(time_scale=TIME_SCALE)
             running = await stack.enter_async_context(running_emulator(config))
             return Harness(running, tmp or Path(stack_tmp.name) / str(counter))
-
-        import tempfile
 
         stack_tmp = tempfile.TemporaryDirectory()
         stack.callback(stack_tmp.cleanup)

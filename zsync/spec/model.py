@@ -5,7 +5,7 @@ Built only from data that passed the schema, so it trusts shapes and fills in de
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -296,3 +296,15 @@ def _retry(raw: Mapping[str, Any]) -> dict[str, Any]:
     if "backoff" in out:
         out["backoff"] = parse_duration(out["backoff"])
     return out
+
+
+def ancestors(needs: Mapping[str, Sequence[str]], name: str) -> set[str]:
+    """Every job `name` needs, directly or through others (unknown names are ignored)."""
+    seen: set[str] = set()
+    todo = list(needs.get(name, ()))
+    while todo:
+        need = todo.pop()
+        if need not in seen and need in needs:
+            seen.add(need)
+            todo.extend(needs[need])
+    return seen

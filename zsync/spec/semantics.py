@@ -24,6 +24,7 @@ from zsync.spec.model import (
     Group,
     Job,
     Spec,
+    ancestors,
 )
 from zsync.spec.yaml_source import Source
 
@@ -264,6 +265,7 @@ class _Checker:
             seen[normal] = job
 
     def check_inputs(self) -> None:
+        declared = {name: job.needs for name, job in self.spec.jobs.items()}
         writers = {
             _normal(j.output): j
             for j in self.spec.jobs.values()
@@ -276,7 +278,7 @@ class _Checker:
             normal = _normal(job.input_file)
             writer = writers.get(normal) if normal else None
             if writer is not None:
-                if writer.name not in _ancestors(self.spec, job.name):
+                if writer.name not in ancestors(declared, job.name):
                     self.add(
                         path,
                         f"'{job.input_file}' is written by job '{writer.name}', but "
@@ -343,18 +345,6 @@ def _cycles(spec: Spec) -> Iterator[list[str]]:
     for name in spec.jobs:
         if name not in state:
             yield from visit(name)
-
-
-def _ancestors(spec: Spec, name: str) -> set[str]:
-    seen: set[str] = set()
-    todo = list(spec.jobs[name].needs)
-    while todo:
-        need = todo.pop()
-        if need in seen or need not in spec.jobs:
-            continue
-        seen.add(need)
-        todo.extend(spec.jobs[need].needs)
-    return seen
 
 
 def _normal(path: str) -> str | None:
