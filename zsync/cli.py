@@ -10,9 +10,13 @@ import click
 from zsync import __version__
 from zsync.commands.plan import plan as plan_command
 from zsync.commands.run import run as run_command
+from zsync.commands.runs import DEFAULT_LIMIT
+from zsync.commands.runs import runs as runs_command
 from zsync.commands.schema import schema as schema_command
+from zsync.commands.status import status as status_command
 from zsync.commands.validate import OutputFormat
 from zsync.commands.validate import validate as validate_command
+from zsync.durations import parse_duration
 from zsync.errors import ZsyncError
 
 SPEC = click.Path(dir_okay=False, path_type=str)
@@ -51,10 +55,11 @@ def cli() -> None:
       zsync validate jobs.yaml     check the file (no network)
       zsync plan jobs.yaml         show waves, slots and API calls (no network)
       zsync run jobs.yaml --emulator   run it against the embedded emulator
+      zsync status                 what the newest run did (zsync runs: every run)
       zsync schema > zsync.schema.json
 
     Exit codes: 0 success, 1 a job failed, 2 invalid job file or usage, 3 rows failed,
-    4 timeout, 130/143 interrupted.
+    4 timeout, 5 another run holds the lock, 130/143 interrupted.
     """
 
 
@@ -116,7 +121,31 @@ def plan(
     "--state-dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Where run manifests go. Default: .zsync/ beside the job file.",
+    help="Where the state store (state.db) and run manifests go. Default: .zsync/ beside "
+    "the job file.",
+)
+@click.option(
+    "--resume",
+    is_flag=False,
+    flag_value="latest",
+    default=None,
+    metavar="[RUN_ID|latest]",
+    help="Go on with an earlier run (default: the latest of this job file): finished jobs "
+    "whose output is unchanged are kept, Zoho jobs already created are polled, not created "
+    "again, import parts that landed are not sent again.",
+)
+@click.option(
+    "--wait-lock",
+    metavar="DURATION",
+    help="When another run of this job file holds its lock, wait up to DURATION (30s, 10m) "
+    "for it instead of exiting with 5.",
+)
+@click.option(
+    "--reimport",
+    multiple=True,
+    metavar="NAME",
+    help="Send import NAME even though its file may have landed before (an earlier run "
+    "imported it, or a part's create answer was lost); repeatable. Check the target first.",
 )
 @OUTPUT
 def run(
@@ -127,18 +156,29 @@ def run(
     fail_fast: bool,
     max_parallel: int | None,
     state_dir: str | None,
+    resume: str | None,
+    wait_lock: str | None,
+    reimport: tuple[str, ...],
     output: OutputFormat,
 ) -> None:
     """Run the jobs of a job file and write the run manifest.
 
     Jobs start in `needs:` order, at most as many at once per organisation as Zoho allows;
-    every page is fetched and results are written atomically. The manifest
-    (.zsync/runs/RUN_ID/manifest.json) is rewritten on every state change; the last line
-    printed says where it is.
+    every page is fetched and results are written atomically. Everything is recorded in the
+    state store (.zsync/state.db); the manifest (.zsync/runs/RUN_ID/manifest.json) is
+    rendered from it every couple of seconds and at the end; the last line printed says
+    where it is.
+
+    \b
+    If a run dies (killed, timed out in CI), go on where it stopped:
+      zsync run jobs.yaml --resume          the latest run of jobs.yaml
+      zsync run jobs.yaml --resume RUN_ID   a given one (zsync runs lists them)
+    A plain `zsync run` after a dead run marks it abandoned and starts afresh; imports that
+    landed before (append, insert) are skipped, never sent twice.
 
     Exit codes: 0 every job succeeded, 1 a job failed, 2 invalid job file or usage,
-    3 an import finished but Zoho refused some rows, 4 a job timed out, 130/143
-    interrupted.
+    3 an import finished but Zoho refused some rows, 4 a job timed out, 5 another run of
+    this job file holds its lock, 130/143 interrupted.
     """
     _exit(
         lambda: run_command(
@@ -150,8 +190,20 @@ def run(
             max_parallel=max_parallel,
             state_dir=state_dir,
             output=output,
+            resume=resume,
+            wait_lock=_duration("--wait-lock", wait_lock),
+            reimport=reimport,
         )
     )
+
+
+def _duration(option: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 @cli.command()
@@ -301,6 +353,65 @@ def emulator(
 def schema() -> None:
     """Print the JSON Schema of job files (for editors: yaml-language-server, VS Code)."""
     _exit(schema_command)
+
+
+READ_STATE_DIR = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="The state directory to read (the one `zsync run` wrote). Default: .zsync/ here.",
+)
+
+
+@cli.command()
+@click.argument("run_id", metavar="[RUN_ID|latest]", default="latest")
+@READ_STATE_DIR
+@OUTPUT
+def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
+    """Show a recorded run and each of its jobs.
+
+    The run's job file, outcome, start, end and duration; then one line per job: its
+    status, rows, bytes, Zoho job ids, and its error or the reason it didn't run.
+
+    RUN_ID is a run's id as `zsync runs` lists it; the default, latest, is the newest run.
+    A run that stopped before it finished ends with the command that resumes it. --output
+    json prints the run manifest plus "resume_command". Reads the state store only; safe
+    while a run goes on.
+
+    \b
+    Examples:
+      zsync status
+      zsync status 20250301T101500Z-a1b2c3 --state-dir /data/.zsync
+      zsync status --output json | jq '.jobs[] | select(.status == "failed")'
+    """
+    _exit(lambda: status_command(run_id, state_dir=state_dir, output=output))
+
+
+@cli.command()
+@READ_STATE_DIR
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    metavar="N",
+    help="Show the newest N runs.",
+)
+@OUTPUT
+def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
+    """List the recorded runs, newest first.
+
+    One line per run: its id, start, duration, outcome, how many jobs ended in each status,
+    and its job file. `zsync status RUN_ID` shows one run in detail. Reads the state store
+    only.
+
+    \b
+    Examples:
+      zsync runs
+      zsync runs --limit 5 --state-dir /data/.zsync
+      zsync runs --output json
+    """
+    _exit(lambda: runs_command(state_dir=state_dir, limit=limit, output=output))
 
 
 def _exit(command: Callable[[], int]) -> None:

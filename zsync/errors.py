@@ -3,6 +3,8 @@
 ZsyncError                      base class; `exit_code` says how the CLI ends
 ├── UsageError                  bad command-line use                              -> 2
 ├── SpecError                   the job file is invalid (diagnostics)             -> 2
+├── LockedError                 another run of the job file holds its lock        -> 5
+├── StateError                  the state store can't be read or written          -> 1
 └── JobError                    one job failed; `error_class` goes to the manifest -> 1
     ├── ConfigError             credentials refused, a foreign host, no scope   (config)
     ├── RemoteError             Zoho refused a request or failed a job          (remote)
@@ -33,6 +35,7 @@ class ExitCode(IntEnum):
     INVALID = 2
     PARTIAL = 3
     TIMEOUT = 4
+    LOCKED = 5
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -60,6 +63,16 @@ class SpecError(ZsyncError):
         first = errors[0].render() if errors else "invalid job file"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(first + more)
+
+
+class LockedError(ZsyncError):
+    """Another run of the same job file holds the run lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class StateError(ZsyncError):
+    """The state store can't be opened, read or written."""
 
 
 class JobError(ZsyncError):

@@ -1,9 +1,13 @@
 """One import job's lifecycle: cut the file into parts, import them one after another.
 
-Never twice: each part's intent is in the manifest before its create call, and its Zoho
-job id as soon as it is known. A create whose answer never came is not repeated (Zoho may
-have started it) unless repeating is harmless; the job fails saying which rows landed and
-how to check the rest.
+Never twice: each part's intent is on disk before its create call, and its Zoho job id as
+soon as it is known. A create whose answer never came is not repeated (Zoho may have started
+it) unless repeating is harmless; the job fails saying which rows landed and how to check the
+rest. Across runs, a file that already landed whole in the same target with a mode that adds
+rows (append, insert) is not sent again; one that landed in part points at `--resume`.
+
+On resume, a part that landed is not sent again, a part whose Zoho job id is known is polled,
+and a part whose outcome is unknown follows the rule above.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
+import hashlib
 import io
 import secrets
 import zipfile
@@ -20,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from zsync.creates import create_recorded
 from zsync.errors import (
     ConfigError,
     GarbageReply,
@@ -27,8 +33,8 @@ from zsync.errors import (
     RemoteError,
     RemoteJobFailed,
 )
-from zsync.jobs import poll_until_done
-from zsync.manifest import ImportRecord, Ledger, OutputRecord, RemoteJob, now
+from zsync.fingerprints import IDEMPOTENT_MODES
+from zsync.polling import poll_until_done
 from zsync.providers.analytics_import import AnalyticsImportProvider, ImportStatus, multipart
 from zsync.providers.bulk_write import (
     MAX_FILE_BYTES,
@@ -39,47 +45,148 @@ from zsync.providers.bulk_write import (
 from zsync.sinks.result import ResultError, ResultWriter
 from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
 from zsync.sinks.zipped import extract_single
+from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job
+from zsync.state.recorder import Recorder
+from zsync.state.records import ImportRecord, OutputRecord, RemoteJob, now
 
 COPY_CHUNK = 1 << 20
+HASH_CHUNK = 1 << 20
+DEAD_STATES = frozenset({"failed", "not_found", "expired"})
 S = TypeVar("S", ImportStatus, WriteStatus)
 
 
 class ImportOutcome(NamedTuple):
     record: ImportRecord
     row_errors: int  # rows Zoho refused
+    skipped: str | None = None  # why nothing was sent (it landed before)
+
+
+class Earlier(NamedTuple):
+    """A part's Zoho job from an earlier try of this job (a killed or failed run)."""
+
+    position: int  # of the remote job in the job's record
+    remote: RemoteJob
+
+    @property
+    def landed(self) -> bool:
+        return self.remote.id is not None and self.remote.last_state == "completed"
+
+    @property
+    def alive(self) -> bool:
+        return self.remote.id is not None and self.remote.last_state not in DEAD_STATES
+
+
+class AlreadyImported(Exception):
+    """The same file landed whole in the same target before: the job is skipped."""
 
 
 @dataclass
 class ImportRun:
     job: Job
-    slot: asyncio.Semaphore
-    ledger: Ledger
+    slot: JobSlot
+    recorder: Recorder
     file: Path
     scratch: Path
     progress: Callable[[str], None]
+    definition: str
+    target: str  # fingerprints.import_target
+    target_name: str  # for people: table 'X', CRM module 'Y'
+    mode: str
+    reimport: bool  # --reimport: send even what may have landed before
 
-    def layout(self, max_bytes: int, max_rows: int | None = None) -> Layout:
+    async def prepare(
+        self, max_bytes: int, max_rows: int | None = None
+    ) -> tuple[Layout, dict[int, Earlier]]:
+        """Cut the file into parts, find the parts an earlier try already sent, and apply the
+        never-twice rule against earlier runs."""
         if not self.file.is_file():
             raise ConfigError(f"the file to import, {self.file}, doesn't exist")
         try:
-            layout = plan_parts(self.file, max_bytes, max_rows)
+            layout, sha256 = await asyncio.to_thread(_layout, self.file, max_bytes, max_rows)
         except SplitError as exc:
             raise ConfigError(f"{self.file} can't be imported: {exc}") from exc
+        before = self.recorder.jobs[self.job.name].imported
+        earlier = self._earlier_parts() if before and before.sha256 == sha256 else {}
+        if before and before.sha256 != sha256 and not self.reimport:
+            self._refuse_changed_file(before)
+        if self.mode == "truncateadd" and any(
+            e.remote.outcome_unknown or not (e.landed or e.alive) for e in earlier.values()
+        ):
+            # Truncating again from the first part gives the same table whatever landed.
+            self.progress("starting over from part 1 (truncateadd makes that safe)")
+            earlier = {}
         record = ImportRecord(
-            str(self.file), self.file.stat().st_size, layout.rows, len(layout.parts)
+            str(self.file),
+            self.file.stat().st_size,
+            layout.rows,
+            len(layout.parts),
+            sha256=sha256,
+            target=self.target,
+            mode=self.mode,
         )
-        self.ledger.update_job(self.job.name, imported=record)
+        self.recorder.update_job(self.job.name, imported=record)
+        if not earlier and not self.reimport and self.mode not in IDEMPOTENT_MODES:
+            await self._check_history(sha256)
         if len(layout.parts) > 1:
             self.progress(f"{layout.rows} rows in {len(layout.parts)} parts")
-        return layout
+        return layout, earlier
+
+    def _earlier_parts(self) -> dict[int, Earlier]:
+        found: dict[int, Earlier] = {}
+        for index, remote in enumerate(self.recorder.jobs[self.job.name].remote_jobs):
+            if remote.part is not None and remote.definition == self.definition:
+                if remote.refused is not None and remote.id is None:
+                    continue  # Zoho refused it outright: nothing was created
+                found[remote.part] = Earlier(index, remote)  # the latest try of each part
+        return found
+
+    def _refuse_changed_file(self, before: ImportRecord) -> None:
+        remotes = self.recorder.jobs[self.job.name].remote_jobs
+        unsure = any(r.outcome_unknown for r in remotes)
+        if self.mode in IDEMPOTENT_MODES or not (before.rows_landed or unsure):
+            return
+        raise ConfigError(
+            f"{self.file} changed since an earlier try of this job sent "
+            f"{before.rows_landed} of its rows to {self.target_name} in {self.mode} mode"
+            + (" (and one part's outcome is unknown)" if unsure else "")
+            + f"; sending the new file could import rows twice. Check {self.target_name}, "
+            f"then pass --reimport {self.job.name} to send it anyway"
+        )
+
+    async def _check_history(self, sha256: str) -> None:
+        store = self.recorder.store
+        found = await asyncio.to_thread(
+            partial(store.landed_imports, besides=self.recorder.run.run_id),
+            sha256,
+            self.target,
+            self.mode,
+        )
+        complete = next((f for f in found if f.complete), None)
+        if complete is not None:
+            raise AlreadyImported(
+                f"already imported by run {complete.run_id} at {complete.ended_at} "
+                f"({complete.rows_landed} rows); pass --reimport {self.job.name} to import "
+                "it again"
+            )
+        if found:
+            partly = found[0]
+            unsure = " and one part's outcome is unknown" if partly.uncertain else ""
+            spec = self.recorder.run.spec_path
+            raise ConfigError(
+                f"run {partly.run_id} sent this file to {self.target_name} in {self.mode} mode "
+                f"and did not finish: {partly.parts_landed} of {partly.parts} parts "
+                f"({partly.rows_landed} rows) landed{unsure}. Resume it to send the rest "
+                f"(zsync run {spec} --resume {partly.run_id}), or check {self.target_name} and "
+                f"pass --reimport {self.job.name} to send the whole file again"
+            )
 
     def intend(
         self, layout: Layout, part: Part, *, mode: str | None = None, file_id: str | None = None
     ) -> int:
-        """Record a part's import in the manifest before its create call."""
+        """Record a part's import before its create call."""
         first = layout.rows_before(part.number) + 1
-        return self.ledger.add_remote(
+        return self.recorder.add_remote(
             self.job.name,
             RemoteJob(
                 id=None,
@@ -89,6 +196,7 @@ class ImportRun:
                 last_row=first + part.rows - 1,
                 mode=mode,
                 file_id=file_id,
+                definition=self.definition,
             ),
         )
 
@@ -105,41 +213,74 @@ class ImportRun:
         what to check when the create's answer is lost."""
         async with self.slot:
             try:
-                job_id = await create()
+                job_id = await create_recorded(
+                    self.recorder, self.job.name, index, create, self.job.poll, self.progress
+                )
             except OutcomeUnknown as exc:
-                raise self.unknown(layout, part, where, exc) from exc
+                raise self.unknown(layout, part, where, exc.message) from exc
             except RemoteError as exc:
+                self.recorder.update_remote(self.job.name, index, refused=exc.code or "refused")
                 raise self.failed(layout, part, None, exc.message, exc.code) from exc
-            self.ledger.update_remote(self.job.name, index, id=job_id)
             result = await poll_until_done(partial(status, job_id), self.job.poll, self.seen(index))
         if result.state != "completed":
             raise self.failed(layout, part, job_id, result.error or result.remote)
         return job_id, result
 
+    async def follow_part(
+        self,
+        layout: Layout,
+        part: Part,
+        earlier: Earlier,
+        status: Callable[[str], Awaitable[S]],
+    ) -> tuple[str, S]:
+        """Wait for a part's Zoho job that an earlier try created (or read its end again)."""
+        job_id = earlier.remote.id
+        assert job_id is not None
+        if not earlier.landed:
+            self.progress(f"part {part.number}: polling Zoho job {job_id} of an earlier try")
+        async with self.slot:
+            result = await poll_until_done(
+                partial(status, job_id), self.job.poll, self.seen(earlier.position)
+            )
+        if result.state != "completed":
+            raise self.failed(layout, part, job_id, result.error or result.remote)
+        return job_id, result
+
+    def check_unknown(
+        self, layout: Layout, part: Part, earlier: Earlier, where: str, safe: bool
+    ) -> None:
+        """A part whose create answer died with an earlier try: resend only if harmless."""
+        if earlier.remote.outcome_unknown and not safe and not self.reimport:
+            raise self.unknown(
+                layout,
+                part,
+                where,
+                "an earlier try sent its create call and never heard the answer",
+            )
+
     def seen(self, index: int) -> Callable[[ImportStatus | WriteStatus], None]:
         """Records each status answer of the remote job at `index`."""
 
         def record(status: ImportStatus | WriteStatus) -> None:
-            self.ledger.remote_state(self.job.name, index, status.state, status.remote)
+            self.recorder.remote_state(self.job.name, index, status.state, status.remote)
 
         return record
 
     def landed(self, **changes: object) -> ImportRecord:
-        record = self.ledger.jobs[self.job.name].imported
+        record = self.recorder.jobs[self.job.name].imported
         assert record is not None
         updated = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
-        self.ledger.update_job(self.job.name, imported=updated)
+        self.recorder.update_job(self.job.name, imported=updated)
         return updated
 
-    def unknown(
-        self, layout: Layout, part: Part, where: str, exc: OutcomeUnknown
-    ) -> OutcomeUnknown:
+    def unknown(self, layout: Layout, part: Part, where: str, detail: str) -> OutcomeUnknown:
         first = layout.rows_before(part.number) + 1
         landed = layout.rows_before(part.number)
         return OutcomeUnknown(
             f"part {part.number} of {len(layout.parts)} (rows {first}-{first + part.rows - 1}): "
-            f"{exc.message}. Rows 1-{landed} had landed before it. zsync did not send it again, "
-            f"because that could import these rows twice: check {where} before running again."
+            f"{detail}. Rows 1-{landed} had landed before it. zsync did not send it again, "
+            f"because that could import these rows twice: check {where}, then pass "
+            f"--reimport {self.job.name} (with --resume) to send it anyway"
         )
 
     def failed(
@@ -173,7 +314,10 @@ class AnalyticsImportRun(ImportRun):
     async def run(self) -> ImportOutcome:
         action = self.job.action
         assert isinstance(action, AnalyticsImport)
-        layout = self.layout(action.max_part_size)
+        try:
+            layout, earlier = await self.prepare(action.max_part_size)
+        except AlreadyImported as skip:
+            return self._skipped(str(skip))
         view_id = await self.provider.find_table()
         if view_id is None and not action.create_table:
             raise ConfigError(
@@ -181,6 +325,7 @@ class AnalyticsImportRun(ImportRun):
                 f"'{action.table}' (set create_table: true to create it)"
             )
         creating = view_id is None
+        where = f"the rows of table '{action.table}'"
         added = skipped = 0
         for part in layout.parts:
             if creating and part.number > 1:
@@ -190,34 +335,46 @@ class AnalyticsImportRun(ImportRun):
             # truncateadd empties the table once: the parts after the first append.
             mode = action.mode if part.number == 1 or action.mode != "truncateadd" else "append"
             target = None if creating and part.number == 1 else view_id
-            # A lone truncateadd part gives the same table however often it runs; creating a
-            # table can't happen twice either (the second create is refused).
-            safe = (mode == "truncateadd" and len(layout.parts) == 1) or target is None
-            index = self.intend(layout, part, mode=mode if target else "create")
-            body = multipart("FILE", self.file.name, partial(PartFile, self.file, layout, part))
-            create = partial(self.provider.create, target, mode, body, retry_unsafe=safe)
-            _, status = await self.run_part(
-                layout,
-                part,
-                index,
-                create,
-                self.provider.status,
-                f"the rows of table '{action.table}'",
-            )
+            before = earlier.get(part.number)
+            if before is not None and (before.landed or before.alive):
+                _, status = await self.follow_part(layout, part, before, self.provider.status)
+                index = before.position
+            else:
+                # A lone truncateadd part gives the same table however often it runs; creating
+                # a table can't happen twice either (the second create is refused).
+                safe = (
+                    (mode == "truncateadd" and len(layout.parts) == 1)
+                    or mode == "updateadd"
+                    or target is None
+                )
+                if before is not None:
+                    self.check_unknown(layout, part, before, where, safe)
+                index = self.intend(layout, part, mode=mode if target else "create")
+                body = multipart("FILE", self.file.name, partial(PartFile, self.file, layout, part))
+                create = partial(self.provider.create, target, mode, body, retry_unsafe=safe)
+                _, status = await self.run_part(
+                    layout, part, index, create, self.provider.status, where
+                )
             summary = status.summary or {}
-            self.ledger.update_remote(self.job.name, index, summary=summary)
+            self.recorder.update_remote(self.job.name, index, summary=summary)
             counts = summary.get("importSummary") or {}
             total = int(counts.get("totalRowCount", part.rows))
             success = int(counts.get("successRowCount", total))
             added, skipped = added + success, skipped + total - success
             self.landed(
                 rows_landed=layout.rows_before(part.number) + part.rows,
+                parts_landed=part.number,
                 added=added,
                 skipped=skipped,
             )
             self.progress(f"part {part.number}/{len(layout.parts)} imported ({success} rows)")
         # Rows skipped under on_error skiprow were the user's choice, not a failure.
         return ImportOutcome(self.landed(added=added, skipped=skipped), 0)
+
+    def _skipped(self, reason: str) -> ImportOutcome:
+        record = self.recorder.jobs[self.job.name].imported
+        assert record is not None
+        return ImportOutcome(record, 0, skipped=reason)
 
 
 @dataclass
@@ -228,14 +385,19 @@ class BulkWriteRun(ImportRun):
     async def run(self) -> ImportOutcome:
         action = self.job.action
         assert isinstance(action, BulkWriteImport)
-        layout = self.layout(MAX_FILE_BYTES, MAX_RECORDS_PER_FILE)
+        try:
+            layout, earlier = await self.prepare(MAX_FILE_BYTES, MAX_RECORDS_PER_FILE)
+        except AlreadyImported as skip:
+            record = self.recorder.jobs[self.job.name].imported
+            assert record is not None
+            return ImportOutcome(record, 0, skipped=str(skip))
         header = next(csv.reader(io.StringIO(layout.header.decode("utf-8-sig"))), [])
         writer = ResultWriter(self.results, "csv")
         counts = {"added_count": 0, "updated_count": 0, "skipped_count": 0, "total_count": 0}
         try:
             for part in layout.parts:
-                await self._part(layout, part, header, writer, counts)
-            output = writer.commit()
+                await self._part(layout, part, header, writer, counts, earlier.get(part.number))
+            output = await asyncio.to_thread(writer.commit)
         except BaseException:
             writer.abort()
             raise
@@ -253,45 +415,33 @@ class BulkWriteRun(ImportRun):
         header: list[str],
         writer: ResultWriter,
         counts: dict[str, int],
+        before: Earlier | None,
     ) -> None:
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        archive = self.scratch / f"{self.job.name}-part{part.number}-{secrets.token_hex(3)}.zip"
-        try:
-            _zip_part(self.file, layout, part, archive)
-            # An upload only stores a file: repeating it is harmless.
-            # aiohttp closes the file once it is sent.
-            opener = lambda: open(archive, "rb")  # noqa: E731, SIM115
-            file_id = await self.provider.upload(
-                multipart("file", archive.name, opener, "application/zip")
+        where = f"the bulk write jobs of CRM module '{self.provider.action.module}'"
+        if before is not None and (before.landed or before.alive):
+            job_id, status = await self.follow_part(layout, part, before, self.provider.status)
+            index = before.position
+        else:
+            if before is not None:
+                safe = self.provider.action.operation in IDEMPOTENT_MODES
+                self.check_unknown(layout, part, before, where, safe)
+            file_id = await self._upload(layout, part)
+            index = self.intend(layout, part, file_id=file_id)
+            job_id, status = await self.run_part(
+                layout,
+                part,
+                index,
+                partial(self.provider.create, file_id, header),
+                self.provider.status,
+                where,
             )
-        finally:
-            archive.unlink(missing_ok=True)
-        index = self.intend(layout, part, file_id=file_id)
-        job_id, status = await self.run_part(
-            layout,
-            part,
-            index,
-            partial(self.provider.create, file_id, header),
-            self.provider.status,
-            f"the bulk write jobs of CRM module '{self.provider.action.module}'",
-        )
         for key in counts:
             counts[key] += (status.counts or {}).get(key, 0)
-        self.ledger.update_remote(self.job.name, index, summary=dict(status.counts or {}))
-        download = self.scratch / f"{self.job.name}-{job_id}.zip"
-        try:
-            await self.provider.download(job_id, status, download)
-            page = writer.page()
-            extract_single(download, page)
-            page.close()
-        except ResultError as exc:
-            raise GarbageReply(
-                f"the results of bulk write {job_id} are unusable: {exc}", code="BAD_RESULT"
-            ) from exc
-        finally:
-            download.unlink(missing_ok=True)
+        self.recorder.update_remote(self.job.name, index, summary=dict(status.counts or {}))
+        await self._results(job_id, status, writer)
         self.landed(
             rows_landed=layout.rows_before(part.number) + part.rows,
+            parts_landed=part.number,
             added=counts["added_count"],
             updated=counts["updated_count"],
             skipped=counts["skipped_count"],
@@ -308,6 +458,48 @@ class BulkWriteRun(ImportRun):
             f"part {part.number}/{len(layout.parts)}: {counts['added_count']} added, "
             f"{counts['updated_count']} updated, {counts['skipped_count']} skipped"
         )
+
+    async def _upload(self, layout: Layout, part: Part) -> str:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        archive = self.scratch / f"{self.job.name}-part{part.number}-{secrets.token_hex(3)}.zip"
+        try:
+            await asyncio.to_thread(_zip_part, self.file, layout, part, archive)
+            # An upload only stores a file: repeating it is harmless.
+            # aiohttp closes the file once it is sent.
+            opener = lambda: open(archive, "rb")  # noqa: E731, SIM115
+            return await self.provider.upload(
+                multipart("file", archive.name, opener, "application/zip")
+            )
+        finally:
+            archive.unlink(missing_ok=True)
+
+    async def _results(self, job_id: str, status: WriteStatus, writer: ResultWriter) -> None:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        download = self.scratch / f"{self.job.name}-{job_id}-{secrets.token_hex(3)}.zip"
+        try:
+            await self.provider.download(job_id, status, download)
+            await asyncio.to_thread(_extract_page, download, writer)
+        except ResultError as exc:
+            raise GarbageReply(
+                f"the results of bulk write {job_id} are unusable: {exc}", code="BAD_RESULT"
+            ) from exc
+        finally:
+            download.unlink(missing_ok=True)
+
+
+def _layout(path: Path, max_bytes: int, max_rows: int | None) -> tuple[Layout, str]:
+    layout = plan_parts(path, max_bytes, max_rows)
+    hashed = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            hashed.update(chunk)
+    return layout, hashed.hexdigest()
+
+
+def _extract_page(download: Path, writer: ResultWriter) -> None:
+    page = writer.page()
+    extract_single(download, page)
+    page.close()
 
 
 def _zip_part(path: Path, layout: Layout, part: Part, archive: Path) -> None:

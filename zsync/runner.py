@@ -1,4 +1,8 @@
-"""Run a plan to its end: the scheduler, signals, the manifest's final word, the exit code."""
+"""Run a plan to its end: the scheduler, signals, the manifest, the run's final word.
+
+The recorder holds the run's jobs; the manifest is rendered from the store while the run goes
+on and once more at its end.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,36 @@ import contextlib
 import shutil
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
 from zsync.errors import ExitCode
-from zsync.manifest import Ledger
+from zsync.manifest import rendered_while_running, write_manifest
 from zsync.plan import Plan
 from zsync.scheduler import RunOptions, Scheduler, outcome_of
+from zsync.state.recorder import Recorder
+from zsync.state.records import now
 
 SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
 async def run_plan(
     plan: Plan,
-    ledger: Ledger,
+    recorder: Recorder,
+    state_dir: Path,
     options: RunOptions | None = None,
     report: Callable[[str], None] = lambda message: None,
     *,
     handle_signals: bool = False,
 ) -> int:
-    """Run every job of `plan`, recording it all in `ledger`; returns the exit code.
+    """Run every job of `plan` not done yet, recording it all through `recorder` (started);
+    returns the exit code.
 
     With `handle_signals`, SIGINT/SIGTERM stop new jobs, cancel running ones (their Zoho job
-    ids are already in the manifest) and end the run with 130/143.
+    ids are already recorded) and end the run with 130/143.
     """
-    scratch = ledger.path.parent / "tmp"
-    scheduler = Scheduler(plan, ledger, scratch, options or RunOptions(), report)
-    scheduler.record_jobs()
+    run_id = recorder.run.run_id
+    scratch = state_dir / "runs" / run_id / "tmp"
+    scheduler = Scheduler(plan, recorder, scratch, options or RunOptions(), report)
     interrupted: int | None = None
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -40,37 +49,45 @@ async def run_plan(
         nonlocal interrupted
         if interrupted is None:
             interrupted = SIGNAL_EXIT[signum]
-            report(f"{signum.name}: stopping; in-flight Zoho jobs are in the manifest")
+            report(f"{signum.name}: stopping; in-flight Zoho jobs are recorded for --resume")
             scheduler.stop(f"not started: the run was interrupted ({signum.name})")
             if task is not None:
                 task.cancel()
 
+    def render() -> None:
+        write_manifest(recorder.store, state_dir, run_id)
+
+    await recorder.durable()
+    await asyncio.to_thread(render)
     if handle_signals:
         for signum in SIGNAL_EXIT:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, on_signal, signum)
     try:
-        await scheduler.run()
+        async with rendered_while_running(render, lambda: recorder.changes):
+            await scheduler.run()
     except asyncio.CancelledError:
         if interrupted is None:
             raise
-        for name, record in ledger.jobs.items():
-            if record.status == "pending":
-                ledger.update_job(name, status="skipped", reason=scheduler.stopping)
+        for name, record in recorder.jobs.items():
+            if record.status == "queued":
+                recorder.update_job(name, status="skipped", reason=scheduler.stopping)
     finally:
         if handle_signals:
             for signum in SIGNAL_EXIT:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signum)
         shutil.rmtree(scratch, ignore_errors=True)
-    outcome, code = outcome_of(ledger, interrupted)
-    ledger.finish(outcome, int(code))
-    report(f"run {outcome}: " + _counts(ledger))
+    outcome, code = outcome_of(recorder, interrupted)
+    recorder.put_run(outcome=outcome, exit_code=int(code), ended_at=now())
+    await recorder.durable()
+    await asyncio.to_thread(render)
+    report(f"run {outcome}: " + _counts(recorder))
     return int(code)
 
 
-def _counts(ledger: Ledger) -> str:
+def _counts(recorder: Recorder) -> str:
     statuses: dict[str, int] = {}
-    for record in ledger.jobs.values():
+    for record in recorder.jobs.values():
         statuses[record.status] = statuses.get(record.status, 0) + 1
     return ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "no jobs"

@@ -13,16 +13,19 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zsync.errors import ExitCode, JobError, JobTimeout
+from zsync.errors import ExitCode, JobError, JobTimeout, StateError
+from zsync.exports import ExportRun
+from zsync.fingerprints import describe_target, import_target
 from zsync.http.session import ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
-from zsync.jobs import ExportRun
-from zsync.manifest import ErrorRecord, JobRecord, Ledger, Outcome, OutputRecord, now
 from zsync.plan import Plan
 from zsync.providers import provider_for
 from zsync.providers.analytics_import import AnalyticsImportProvider
 from zsync.providers.bulk_write import BulkWriteProvider
+from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
+from zsync.state.recorder import Recorder
+from zsync.state.records import DONE, ErrorRecord, Outcome, OutputRecord, now
 
 Reporter = Callable[[str], None]
 
@@ -31,37 +34,37 @@ Reporter = Callable[[str], None]
 class RunOptions:
     fail_fast: bool = False
     max_parallel: int | None = None
+    reimport: frozenset[str] = frozenset()  # imports to send even if they landed before
 
 
 @dataclass
 class Scheduler:
+    """Runs the plan's jobs whose records (in `recorder`) aren't done yet; a resumed run's
+    finished jobs are left as they are, and their dependents go on."""
+
     plan: Plan
-    ledger: Ledger
+    recorder: Recorder
     scratch: Path
     options: RunOptions = field(default_factory=RunOptions)
     report: Reporter = print
     stopping: str | None = None  # why no more jobs start
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _sessions: dict[str, ZohoSession] = field(default_factory=dict)
-
-    def record_jobs(self) -> None:
-        """Put every job of the plan in the manifest as pending, before anything runs."""
-        for name, planned in self.plan.jobs.items():
-            self.ledger.jobs[name] = JobRecord(
-                direction=planned.direction,
-                connection=planned.connection,
-                product=planned.product,
-            )
-        self.ledger.write()
+    _already_imported: set[str] = field(default_factory=set)  # skipped, yet satisfy needs
 
     async def run(self) -> None:
         spec = self.plan.spec
         slots = {key: asyncio.Semaphore(slot.cap) for key, slot in self.plan.slots.items()}
         overall = asyncio.Semaphore(self.options.max_parallel or len(self.plan.jobs) or 1)
         self._done = {name: asyncio.Event() for name in self.plan.jobs}
+        for name, record in self.recorder.jobs.items():
+            if record.status in DONE and name in self._done:
+                self._done[name].set()
         async with self._open_sessions(), asyncio.TaskGroup() as group:
             for wave in self.plan.waves:
                 for name in wave:
+                    if self._done[name].is_set():
+                        continue
                     job = spec.jobs[name]
                     group.create_task(
                         self._run_job(job, slots[self.plan.jobs[name].slot], overall),
@@ -78,8 +81,8 @@ class Scheduler:
         try:
             for need in self.plan.jobs[name].needs:
                 await self._done[need].wait()
-                status = self.ledger.jobs[need].status
-                if status != "succeeded":
+                status = self.recorder.jobs[need].status
+                if status != "succeeded" and need not in self._already_imported:
                     self._skip(name, f"needs {need}, which {_past(status)}")
                     return
             async with overall:
@@ -90,13 +93,19 @@ class Scheduler:
         finally:
             self._done[name].set()
 
-    async def _execute(self, job: Job, slot: asyncio.Semaphore) -> None:
+    async def _execute(self, job: Job, semaphore: asyncio.Semaphore) -> None:
         name = job.name
-        record = self.ledger.jobs[name]
-        self.ledger.update_job(
-            name, status="running", started_at=now(), attempts=record.attempts + 1
+        record = self.recorder.update_job(
+            job.name, status="queued", error=None, reason=None, ended_at=None, output=None
         )
-        self.report(f"{name}: started ({record.product} {record.direction})")
+
+        def running() -> None:
+            self.recorder.update_job(
+                name, status="running", started_at=now(), attempts=record.attempts + 1
+            )
+            self.report(f"{name}: started ({record.product} {record.direction})")
+
+        slot = JobSlot(semaphore, running)
         try:
             async with asyncio.timeout(job.poll.timeout):
                 if isinstance(job.action, Export):
@@ -113,21 +122,23 @@ class Scheduler:
         except JobError as exc:
             self._fail(name, exc)
         except asyncio.CancelledError:
-            self.ledger.update_job(
+            self.recorder.update_job(
                 name, status="cancelled", ended_at=now(), reason="the run was interrupted"
             )
             raise
+        except StateError:
+            raise  # nothing can be recorded any more: the run stops
         except Exception as exc:  # a bug: record it, let the other jobs go on
             self._fail(name, JobError(f"internal error: {type(exc).__name__}: {exc}"))
         else:
             if output is not None:
-                self.ledger.update_job(name, status="succeeded", ended_at=now(), output=output)
+                self.recorder.update_job(name, status="succeeded", ended_at=now(), output=output)
                 rows = "" if output.rows is None else f", {output.rows} rows"
                 self.report(f"{name}: done -> {output.path} ({output.bytes} bytes{rows})")
             elif outcome is not None:
                 self._imported(job, outcome)
 
-    async def _export(self, job: Job, slot: asyncio.Semaphore) -> OutputRecord:
+    async def _export(self, job: Job, slot: JobSlot) -> OutputRecord:
         assert isinstance(job.action, Export)
         session = self._sessions[job.connection].with_retry(job.retry)
         destination = self.plan.spec.output_dir / (job.output or job.name)
@@ -135,40 +146,55 @@ class Scheduler:
             job=job,
             provider=provider_for(session, job.action),
             slot=slot,
-            ledger=self.ledger,
+            recorder=self.recorder,
             destination=destination,
             scratch=self.scratch,
+            definition=self.recorder.jobs[job.name].definition_sha256,
             progress=lambda message: self.report(f"{job.name}: {message}"),
         )
         return await run.run()
 
-    async def _import(self, job: Job, slot: asyncio.Semaphore) -> ImportOutcome:
+    async def _import(self, job: Job, slot: JobSlot) -> ImportOutcome:
         spec = self.plan.spec
         session = self._sessions[job.connection].with_retry(job.retry)
         action = job.action
         file = Path(job.input_file or "")
         file = file if file.is_absolute() else spec.output_dir / file
+        target, mode = import_target(spec, job)
 
         def progress(message: str) -> None:
             self.report(f"{job.name}: {message}")
 
+        common = {
+            "job": job,
+            "slot": slot,
+            "recorder": self.recorder,
+            "file": file,
+            "scratch": self.scratch,
+            "progress": progress,
+            "definition": self.recorder.jobs[job.name].definition_sha256,
+            "target": target,
+            "target_name": describe_target(spec, job),
+            "mode": mode,
+            "reimport": job.name in self.options.reimport,
+        }
         if isinstance(action, AnalyticsImport):
             provider = AnalyticsImportProvider(session, action)
-            return await AnalyticsImportRun(
-                job, slot, self.ledger, file, self.scratch, progress, provider
-            ).run()
+            return await AnalyticsImportRun(**common, provider=provider).run()  # type: ignore[arg-type]
         assert isinstance(action, BulkWriteImport)
         results = spec.output_dir / f"{job.output or job.name}.results.csv"
         writer = BulkWriteProvider(session, action)
-        return await BulkWriteRun(
-            job, slot, self.ledger, file, self.scratch, progress, writer, results
-        ).run()
+        return await BulkWriteRun(**common, provider=writer, results=results).run()  # type: ignore[arg-type]
 
     def _imported(self, job: Job, outcome: ImportOutcome) -> None:
+        if outcome.skipped is not None:
+            self._already_imported.add(job.name)
+            self._skip(job.name, outcome.skipped)
+            return
         record = outcome.record
         refused = outcome.row_errors and not getattr(job.action, "allow_row_errors", False)
         status = "completed_with_errors" if refused else "succeeded"
-        self.ledger.update_job(job.name, status=status, ended_at=now())
+        self.recorder.update_job(job.name, status=status, ended_at=now())
         counts = ", ".join(
             f"{n} {what}"
             for what, n in (
@@ -185,7 +211,7 @@ class Scheduler:
         )
 
     def _fail(self, name: str, error: JobError, status: str = "failed") -> None:
-        self.ledger.update_job(
+        self.recorder.update_job(
             name,
             status=status,
             ended_at=now(),
@@ -196,7 +222,7 @@ class Scheduler:
             self.stop(f"not started: {name} failed and --fail-fast is set")
 
     def _skip(self, name: str, reason: str) -> None:
-        self.ledger.update_job(name, status="skipped", reason=reason, ended_at=now())
+        self.recorder.update_job(name, status="skipped", reason=reason, ended_at=now())
         self.report(f"{name}: skipped ({reason})")
 
     @contextlib.asynccontextmanager
@@ -214,18 +240,19 @@ class Scheduler:
             yield
 
 
-def outcome_of(ledger: Ledger, interrupted: int | None) -> tuple[Outcome, int]:
+def outcome_of(recorder: Recorder, interrupted: int | None) -> tuple[Outcome, int]:
     """The run's outcome and exit code, from its jobs' statuses."""
     if interrupted is not None:
         return "interrupted", interrupted
-    statuses = {record.status for record in ledger.jobs.values()}
+    statuses = {record.status for record in recorder.jobs.values()}
     if "failed" in statuses:
         return "failed", ExitCode.JOB_FAILED
     if "timed_out" in statuses:
         return "timed_out", ExitCode.TIMEOUT
     if "completed_with_errors" in statuses:
         return "partial", ExitCode.PARTIAL
-    if statuses - {"succeeded"}:
+    # Skipped jobs come with a failure, an interruption, or an import that landed before.
+    if statuses - {"succeeded", "skipped"}:
         return "failed", ExitCode.JOB_FAILED
     return "succeeded", ExitCode.OK
 

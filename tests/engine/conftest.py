@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from zsync.emulator import EmulatorConfig, RunningEmulator, running_emulator
-from zsync.manifest import Ledger
+from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.runner import run_plan
+from zsync.runs import started_run
 from zsync.scheduler import RunOptions
 from zsync.spec import load_spec
 
@@ -52,13 +53,18 @@ def connections_yaml(running: RunningEmulator, **auth_overrides: str) -> str:
 @dataclass
 class Run:
     code: int
-    ledger: Ledger
+    run_id: str
+    state_dir: Path
     out: Path
     log: list[str]
 
     @property
+    def manifest_path(self) -> Path:
+        return manifest_path(self.state_dir, self.run_id)
+
+    @property
     def manifest(self) -> dict[str, Any]:
-        return json.loads(self.ledger.path.read_text())
+        return json.loads(self.manifest_path.read_text())
 
     def job(self, name: str) -> dict[str, Any]:
         return self.manifest["jobs"][name]
@@ -95,14 +101,28 @@ class Harness:
         *,
         options: RunOptions | None = None,
         select: tuple[str, ...] = (),
+        resume: str | None = None,
         **auth: str,
     ) -> Run:
         path = self.spec(jobs, **auth)
+        return await self.run_file(path, options=options, select=select, resume=resume)
+
+    async def run_file(
+        self,
+        path: Path,
+        *,
+        options: RunOptions | None = None,
+        select: tuple[str, ...] = (),
+        resume: str | None = None,
+    ) -> Run:
         spec = load_spec(path, {})
-        ledger = Ledger.for_spec(path, self.tmp / ".zsync")
+        state_dir = self.tmp / ".zsync"
         log: list[str] = []
-        code = await run_plan(build_plan(spec, select), ledger, options, log.append)
-        return Run(code, ledger, self.tmp / "out", log)
+        plan = build_plan(spec, select)
+        async with started_run(plan, state_dir, resume=resume, report=log.append) as recorder:
+            code = await run_plan(plan, recorder, state_dir, options, log.append)
+            run_id = recorder.run.run_id
+        return Run(code, run_id, state_dir, self.tmp / "out", log)
 
 
 Starter = Callable[..., Awaitable[Harness]]

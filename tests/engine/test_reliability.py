@@ -8,9 +8,6 @@ import yaml
 from zsync.emulator import EmulatorConfig, FaultConfig
 from zsync.errors import ConfigError
 from zsync.http.session import ZohoSession
-from zsync.manifest import Ledger
-from zsync.plan import build_plan
-from zsync.runner import run_plan
 from zsync.scheduler import RunOptions
 from zsync.spec import load_spec
 
@@ -47,8 +44,8 @@ async def test_lowered_limit_is_honoured(start, tmp_path) -> None:
     data = yaml.safe_load(path.read_text())
     data["connections"]["analytics"]["limits"] = {"exports": 2}
     path.write_text(yaml.safe_dump(data))
-    ledger = Ledger.for_spec(path, tmp_path / ".zsync")
-    assert await run_plan(build_plan(load_spec(path, {})), ledger) == 0
+    run = await zoho.run_file(path)
+    assert run.code == 0, run.log
     assert zoho.emulator.peak_jobs("analytics.export") == 2
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -14,10 +13,11 @@ from typing import Any
 import click
 
 from zsync.commands.validate import OutputFormat
-from zsync.errors import SpecError
-from zsync.manifest import Ledger
+from zsync.errors import ExitCode, SpecError, UsageError
+from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.runner import run_plan
+from zsync.runs import started_run, state_dir_for
 from zsync.scheduler import RunOptions
 from zsync.spec import Spec, validate_spec
 from zsync.spec.model import Auth
@@ -33,6 +33,9 @@ def run(
     max_parallel: int | None = None,
     state_dir: str | None = None,
     output: OutputFormat = "text",
+    resume: str | None = None,
+    wait_lock: float | None = None,
+    reimport: Sequence[str] = (),
 ) -> int:
     result = validate_spec(path, for_run=not emulator)
     for diagnostic in result.diagnostics:
@@ -40,14 +43,38 @@ def run(
     if result.spec is None:
         raise SpecError(result.diagnostics)
     spec = result.spec
-    build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
-    states = Path(state_dir) if state_dir else spec.path.parent / ".zsync"
-    ledger = Ledger.for_spec(spec.path, states)
-    options = RunOptions(fail_fast=fail_fast, max_parallel=max_parallel)
-    code = asyncio.run(_run(spec, select, exclude, ledger, options, emulator))
+    plan = build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
+    if resume and emulator:
+        raise UsageError(
+            "--resume can't be used with --emulator: the embedded emulator starts empty, so "
+            "nothing the earlier run started is there"
+        )
+    unknown = [name for name in reimport if name not in plan.jobs]
+    if unknown:
+        raise UsageError(f"--reimport {unknown[0]}: no such job in this run")
+    not_imports = [name for name in reimport if plan.jobs[name].direction != "import"]
+    if not_imports:
+        raise UsageError(f"--reimport {not_imports[0]}: that job is an export, not an import")
+    states = state_dir_for(spec, state_dir)
+    options = RunOptions(
+        fail_fast=fail_fast, max_parallel=max_parallel, reimport=frozenset(reimport)
+    )
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        click.echo(f"[{time.monotonic() - started:7.1f}s] {message}", err=True)
+
+    try:
+        code, run_id = asyncio.run(
+            _run(spec, select, exclude, states, options, emulator, resume, wait_lock, report)
+        )
+    except KeyboardInterrupt:  # before the run's own handlers were in place
+        click.echo("zsync: interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    path_of_manifest = manifest_path(states, run_id)
     if output == "json":
-        click.echo(json.dumps(ledger.as_json(), indent=2))
-    click.echo(f"manifest: {ledger.path}", err=output == "json")
+        click.echo(path_of_manifest.read_text(encoding="utf-8").rstrip())
+    click.echo(f"manifest: {path_of_manifest}", err=output == "json")
     return code
 
 
@@ -55,19 +82,25 @@ async def _run(
     spec: Spec,
     select: Sequence[str],
     exclude: Sequence[str],
-    ledger: Ledger,
+    state_dir: Path,
     options: RunOptions,
     emulator: bool,
-) -> int:
-    started = time.monotonic()
-
-    def report(message: str) -> None:
-        click.echo(f"[{time.monotonic() - started:7.1f}s] {message}", err=True)
-
+    resume: str | None,
+    wait_lock: float | None,
+    report: Callable[[str], None],
+) -> tuple[int, str]:
     async with _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
-        ledger.emulator = base_url
         plan = build_plan(run_spec, select, exclude)
-        return await run_plan(plan, ledger, options, report, handle_signals=True)
+        async with started_run(
+            plan,
+            state_dir,
+            resume=resume,
+            wait_lock=wait_lock,
+            emulator=base_url,
+            report=report,
+        ) as recorder:
+            code = await run_plan(plan, recorder, state_dir, options, report, handle_signals=True)
+            return code, recorder.run.run_id
 
 
 @contextlib.asynccontextmanager

@@ -13,9 +13,10 @@ import secrets
 import shutil
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, Self
+from typing import BinaryIO, NamedTuple, Self
 
 TEMP_MARK = ".zsync-tmp-"
+OLD_MARK = ".zsync-old-"
 
 
 class WrittenFile(NamedTuple):
@@ -46,34 +47,44 @@ class _AllOrNothing:
 
 
 class AtomicFile(_AllOrNothing):
-    """`with AtomicFile(dest) as f: f.write(...); f.commit()`: uncommitted data vanishes."""
+    """`with AtomicFile(dest) as f: f.write(...); f.commit()`: uncommitted data vanishes.
+
+    The temporary file appears with the first bytes, not before: a job that dies waiting on
+    Zoho leaves nothing behind."""
 
     def __init__(self, destination: Path) -> None:
         self.destination = destination
-        destination.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = destination.with_name(
             f".{destination.name}{TEMP_MARK}{secrets.token_hex(4)}"
         )
-        self._file = open(self.temp_path, "wb")  # noqa: SIM115 - closed by commit/abort
+        self._file: BinaryIO | None = None
         self._hash = hashlib.sha256()
         self.bytes = 0
         self.committed = False
+        self.aborted = False
+
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            self.destination.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.temp_path, "wb")  # noqa: SIM115 - closed by commit/abort
+        return self._file
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        self._open().write(data)
         self._hash.update(data)
         self.bytes += len(data)
 
     def commit(self) -> WrittenFile:
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        handle = self._open()
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
         os.replace(self.temp_path, self.destination)
         self.committed = True
         return WrittenFile(self.destination, self.bytes, self._hash.hexdigest())
 
     def abort(self) -> None:
-        if not self._file.closed:
+        if self._file is not None and not self._file.closed:
             self._file.close()
         self.temp_path.unlink(missing_ok=True)
 
@@ -83,23 +94,23 @@ class AtomicDirectory(_AllOrNothing):
 
     def __init__(self, destination: Path) -> None:
         self.destination = destination
-        destination.parent.mkdir(parents=True, exist_ok=True)
         self.temp_path = destination.with_name(
             f".{destination.name}{TEMP_MARK}{secrets.token_hex(4)}"
         )
-        self.temp_path.mkdir()
         self.committed = False
 
     def file(self, name: str) -> AtomicFile:
+        # Made when its first page arrives (an AtomicFile creates its parent then).
         return AtomicFile(self.temp_path / name)
 
     def commit(self) -> Path:
+        self.temp_path.mkdir(parents=True, exist_ok=True)  # a result of no pages
         # A directory can't be renamed over a non-empty one: move the old one aside first,
         # so there is never a moment with a half-written directory at the destination.
         old = None
         if self.destination.exists():
             old = self.destination.with_name(
-                f".{self.destination.name}.zsync-old-{secrets.token_hex(4)}"
+                f".{self.destination.name}{OLD_MARK}{secrets.token_hex(4)}"
             )
             os.replace(self.destination, old)
         os.replace(self.temp_path, self.destination)
@@ -110,3 +121,39 @@ class AtomicDirectory(_AllOrNothing):
 
     def abort(self) -> None:
         shutil.rmtree(self.temp_path, ignore_errors=True)
+
+
+def remove_leftovers(destination: Path) -> list[Path]:
+    """Remove what a killed writer of `destination` left beside it (temporary files and
+    directories, an old directory moved aside); returns what was removed."""
+    removed: list[Path] = []
+    parent = destination.parent
+    if not parent.is_dir():
+        return removed
+    for mark in (TEMP_MARK, OLD_MARK):
+        for path in parent.glob(f".{destination.name}{mark}*"):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def digest(path: Path, *, pages: bool) -> str | None:
+    """The sha256 a run recorded for an output: of the file, or for a directory of pages of
+    the pages' digests in order; None when it isn't there (or isn't what it should be)."""
+    if pages:
+        if not path.is_dir():
+            return None
+        digests = [_file_digest(page) for page in sorted(path.iterdir()) if page.is_file()]
+        return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+    return _file_digest(path) if path.is_file() else None
+
+
+def _file_digest(path: Path) -> str:
+    hashed = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            hashed.update(chunk)
+    return hashed.hexdigest()

@@ -3,67 +3,46 @@
 A concurrency slot is held from just before the create call until the remote job reaches a
 terminal state, so no more jobs run at Zoho than the organisation allows; downloads happen
 outside the slot. A result that expired before it was fetched is exported again, once.
+
+On resume, a page whose Zoho job id is known (same job definition) is polled and downloaded,
+never created again; only a page whose create answer died with the killed process, or whose
+result expired, is created anew.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
 
+from zsync.creates import create_recorded
 from zsync.errors import GarbageReply, RemoteJobFailed, ResultExpired
-from zsync.manifest import Ledger, OutputRecord, RemoteJob, now
-from zsync.providers.base import TERMINAL, Page, Provider, State, Status
+from zsync.polling import poll_until_done
+from zsync.providers.base import Page, Provider, Status
 from zsync.sinks.result import ResultError, ResultWriter
 from zsync.sinks.zipped import extract_single
-from zsync.spec.model import Job, Poll
+from zsync.slots import JobSlot
+from zsync.spec.model import Job
+from zsync.state.recorder import Recorder
+from zsync.state.records import OutputRecord, RemoteJob, now
 
-POLL_GROWTH = 1.6
-POLL_JITTER = 0.1
 COPY_CHUNK = 1 << 20
+DEAD_STATES = frozenset({"failed", "not_found", "expired"})
 
 Progress = Callable[[str], None]
-
-
-class Checked(Protocol):
-    @property
-    def state(self) -> State: ...
-
-    @property
-    def remote(self) -> str: ...
-
-
-C = TypeVar("C", bound=Checked)
-
-
-async def poll_until_done(
-    check: Callable[[], Awaitable[C]], poll: Poll, seen: Callable[[C], None]
-) -> C:
-    """Check soon after the create, then less and less often (with jitter) up to poll.max,
-    until the remote job reaches a terminal state; `seen` records every answer."""
-    delay = poll.first
-    while True:
-        await asyncio.sleep(delay)
-        status = await check()
-        seen(status)
-        if status.state in TERMINAL:
-            return status
-        jitter = random.uniform(1 - POLL_JITTER, 1 + POLL_JITTER)
-        delay = min(poll.max, delay * POLL_GROWTH * jitter)
 
 
 @dataclass
 class ExportRun:
     job: Job
     provider: Provider
-    slot: asyncio.Semaphore
-    ledger: Ledger
+    slot: JobSlot
+    recorder: Recorder
     destination: Path
     scratch: Path
+    definition: str  # the job's definition hash: which earlier Zoho jobs may be reused
     progress: Progress = lambda message: None
 
     async def run(self) -> OutputRecord:
@@ -74,7 +53,7 @@ class ExportRun:
             while page is not None:
                 status, headers = await self._page(page, writer)
                 page = self.provider.next_page(status, headers)
-            output = writer.commit()
+            output = await asyncio.to_thread(writer.commit)
         except BaseException:
             writer.abort()
             raise
@@ -84,7 +63,7 @@ class ExportRun:
 
     async def _page(self, page: Page, writer: ResultWriter) -> tuple[Status, Mapping[str, str]]:
         for attempt in (1, 2):
-            remote_id, status = await self._remote_job(page)
+            remote_id, status = await self._remote_job(page, reuse=attempt == 1)
             if status.state == "failed":
                 raise RemoteJobFailed(
                     f"the {self.provider_name} job {remote_id} ended {status.remote}"
@@ -99,33 +78,68 @@ class ExportRun:
                 if attempt == 2:
                     raise
                 self.progress(f"result of {remote_id} expired before download; exporting again")
-                self.ledger.update_job(self.job.name, re_exported=True)
+                self.recorder.update_job(self.job.name, re_exported=True)
                 continue
             return status, headers
         raise AssertionError("unreachable")
 
-    async def _remote_job(self, page: Page) -> tuple[str, Status]:
+    def _known(self, page: Page) -> tuple[int, str] | None:
+        """An earlier Zoho job of this page (from a killed or failed run) worth polling."""
+        for index, remote in reversed(
+            list(enumerate(self.recorder.jobs[self.job.name].remote_jobs))
+        ):
+            if (remote.page, remote.cursor) != (page.number, page.token):
+                continue
+            if remote.definition != self.definition or remote.id is None:
+                continue
+            if remote.last_state in DEAD_STATES:
+                return None
+            return index, remote.id
+        return None
+
+    async def _remote_job(self, page: Page, *, reuse: bool) -> tuple[str, Status]:
         name = self.job.name
         async with self.slot:
-            index = self.ledger.add_remote(
-                name, RemoteJob(id=None, created_at=now(), page=page.number, cursor=page.token)
-            )
-            remote_id = await self.provider.create(page)
-            self.ledger.update_remote(name, index, id=remote_id)
-            self.progress(
-                f"created {self.provider_name} job {remote_id}"
-                + (f" (page {page.number})" if page.number and page.number > 1 else "")
-            )
+            known = self._known(page) if reuse else None
+            if known is not None:
+                index, remote_id = known
+                self.progress(f"polling {self.provider_name} job {remote_id} of an earlier try")
+            else:
+                index = self.recorder.add_remote(
+                    name,
+                    RemoteJob(
+                        id=None,
+                        created_at=now(),
+                        page=page.number,
+                        cursor=page.token,
+                        definition=self.definition,
+                    ),
+                )
+                remote_id = await self._create(page, index)
+                self.progress(
+                    f"created {self.provider_name} job {remote_id}"
+                    + (f" (page {page.number})" if page.number and page.number > 1 else "")
+                )
             status = await self._poll(remote_id, index)
             if status.records is not None:
-                self.ledger.update_remote(name, index, count=status.records)
+                self.recorder.update_remote(name, index, count=status.records)
         return remote_id, status
+
+    async def _create(self, page: Page, index: int) -> str:
+        return await create_recorded(
+            self.recorder,
+            self.job.name,
+            index,
+            lambda: self.provider.create(page),
+            self.job.poll,
+            self.progress,
+        )
 
     async def _poll(self, remote_id: str, index: int) -> Status:
         return await poll_until_done(
             lambda: self.provider.status(remote_id),
             self.job.poll,
-            lambda status: self.ledger.remote_state(
+            lambda status: self.recorder.remote_state(
                 self.job.name, index, status.state, status.remote
             ),
         )
@@ -137,14 +151,7 @@ class ExportRun:
         download = self.scratch / f"{self.job.name}-{remote_id}-{secrets.token_hex(3)}.part"
         try:
             headers = await self.provider.download(remote_id, status, download)
-            page = writer.page()
-            if self.provider.zipped:
-                extract_single(download, page)
-            else:
-                with open(download, "rb") as handle:
-                    while chunk := handle.read(COPY_CHUNK):
-                        page.write(chunk)
-            page.close()
+            await asyncio.to_thread(self._append, download, writer)
         except ResultError as exc:
             raise GarbageReply(
                 f"the result of {self.provider_name} job {remote_id} is unusable: {exc}",
@@ -154,6 +161,16 @@ class ExportRun:
             download.unlink(missing_ok=True)
         return headers
 
+    def _append(self, download: Path, writer: ResultWriter) -> None:
+        page = writer.page()
+        if self.provider.zipped:
+            extract_single(download, page)
+        else:
+            with open(download, "rb") as handle:
+                while chunk := handle.read(COPY_CHUNK):
+                    page.write(chunk)
+        page.close()
+
     @property
     def provider_name(self) -> str:
-        return self.ledger.jobs[self.job.name].product
+        return self.recorder.jobs[self.job.name].product

@@ -1,0 +1,216 @@
+"""The SQLite state store, the recorder in front of it, the manifest rendered from it, the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from zsync.errors import LockedError, StateError
+from zsync.manifest import point_latest, read_latest, write_manifest
+from zsync.resources import load_schema
+from zsync.state.lock import alive, holder_for, take_lock
+from zsync.state.recorder import Recorder
+from zsync.state.records import (
+    ErrorRecord,
+    ImportRecord,
+    JobRecord,
+    OutputRecord,
+    RemoteJob,
+    RunRecord,
+    now,
+)
+from zsync.state.sqlite import SqliteStore
+from zsync.state.store import JobPut, RemotePut, RunPut
+
+
+def _run(run_id: str = "20260101T000000Z-abcdef", scope: str = "/jobs.yaml") -> RunRecord:
+    return RunRecord(
+        run_id=run_id,
+        scope=scope,
+        spec_path="jobs.yaml",
+        spec_sha256="0" * 64,
+        zsync_version="0",
+        started_at=now(),
+        pid=1,
+        host="h",
+    )
+
+
+async def test_changes_reach_the_store_and_render_a_valid_manifest(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    async with Recorder(store, _run(), {}) as recorder:
+        recorder.put_run()
+        recorder.put_job("a", JobRecord(direction="export", connection="crm", product="crm"))
+        recorder.put_job("b", JobRecord(direction="import", connection="an", product="analytics"))
+        index = recorder.add_remote("a", RemoteJob(id=None, created_at=now(), page=1))
+        await recorder.durable()
+        # The intent is on disk before the create call would go out.
+        assert (
+            SqliteStore(tmp_path / "state.db").jobs(recorder.run.run_id)["a"].remote_jobs[0].id
+            is None
+        )
+        recorder.update_remote("a", index, id="111")
+        recorder.remote_state("a", index, "pending", "ADDED")
+        recorder.remote_state("a", index, "pending", "ADDED")
+        recorder.remote_state("a", index, "completed", "COMPLETED")
+        recorder.update_job(
+            "a", status="succeeded", output=OutputRecord("out.csv", 10, 2, "0" * 64)
+        )
+        recorder.update_job(
+            "b", status="failed", error=ErrorRecord("remote", "Zoho said no", code="INVALID_DATA")
+        )
+        recorder.put_run(outcome="failed", exit_code=1, ended_at=now())
+    # A fresh connection (another process, say) reads back exactly what was recorded.
+    again = SqliteStore(tmp_path / "state.db")
+    assert again.jobs(recorder.run.run_id) == recorder.jobs
+    assert again.run(recorder.run.run_id) == recorder.run
+    assert again.job_counts(recorder.run.run_id) == {"succeeded": 1, "failed": 1}
+
+    path = write_manifest(again, tmp_path, recorder.run.run_id)
+    point_latest(tmp_path, recorder.run.run_id)
+    written = json.loads(path.read_text())
+    Draft202012Validator(load_schema("manifest")).validate(written)
+    remote = written["jobs"]["a"]["remote_jobs"][0]
+    assert remote["status_calls"] == 3
+    assert [s["remote"] for s in remote["states"]] == ["ADDED", "COMPLETED"]
+    assert written["jobs"]["b"]["error"] == {
+        "class": "remote",
+        "code": "INVALID_DATA",
+        "message": "Zoho said no",
+    }
+    assert written["outcome"] == "failed"
+    assert read_latest(tmp_path) == path
+    assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json"]
+
+
+def test_a_change_writes_one_row_whatever_the_run_size(tmp_path) -> None:
+    """Constant work per change: nothing rewrites the run (the bench measures the time)."""
+    store = SqliteStore(tmp_path / "state.db")
+    run = _run()
+    job = JobRecord(direction="export", connection="c", product="crm")
+    store.apply([RunPut(run), *(JobPut(run.run_id, f"j{i}", job) for i in range(2000))])
+    db = store._connection()
+    before = db.total_changes
+    store.apply([JobPut(run.run_id, "j1999", replace(job, status="running"))])
+    store.apply([RemotePut(run.run_id, "j1999", 0, RemoteJob(id="1", created_at=now()))])
+    assert db.total_changes - before == 2
+    assert store.jobs(run.run_id)["j1999"].status == "running"
+
+
+def test_landed_imports_find_earlier_runs_of_the_same_file(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+
+    def imported(rows_landed: int, parts_landed: int) -> ImportRecord:
+        return ImportRecord(
+            "f.csv",
+            10,
+            4,
+            2,
+            sha256="s" * 64,
+            target="t",
+            mode="append",
+            rows_landed=rows_landed,
+            parts_landed=parts_landed,
+        )
+
+    job = JobRecord(direction="import", connection="an", product="analytics")
+    store.apply(
+        [
+            RunPut(_run("20260101T000000Z-000001")),
+            JobPut(
+                "20260101T000000Z-000001",
+                "load",
+                job.__class__(
+                    **{**job.__dict__, "status": "succeeded", "imported": imported(4, 2)}
+                ),
+            ),
+            RunPut(_run("20260101T000000Z-000002")),
+            JobPut(
+                "20260101T000000Z-000002",
+                "load",
+                replace(job, status="failed", imported=imported(0, 0)),
+            ),
+            RemotePut(
+                "20260101T000000Z-000002", "load", 0, RemoteJob(id=None, created_at=now(), part=1)
+            ),
+            RunPut(_run("20260101T000000Z-000003")),
+            JobPut(
+                "20260101T000000Z-000003",
+                "load",
+                replace(job, status="failed", imported=imported(0, 0)),
+            ),
+            RemotePut(
+                "20260101T000000Z-000003",
+                "load",
+                0,
+                RemoteJob(id=None, created_at=now(), part=1, refused="8084"),
+            ),
+        ]
+    )
+    found = store.landed_imports("s" * 64, "t", "append", besides="other")
+    assert [(f.run_id[-1], f.complete, f.uncertain) for f in found] == [
+        ("2", False, True),  # a create whose answer never came: maybe landed
+        ("1", True, False),
+    ]  # run 3: Zoho refused the create, nothing landed
+    assert store.landed_imports("s" * 64, "t", "truncateadd", besides="other") == []
+    assert (
+        len(store.landed_imports("s" * 64, "t", "append", besides="20260101T000000Z-000002")) == 1
+    )
+
+
+def test_a_newer_store_format_is_refused(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store._connection().execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    store.close()
+    with pytest.raises(StateError, match="newer zsync"):
+        SqliteStore(tmp_path / "state.db")
+
+
+def test_a_file_that_is_no_database_is_a_clear_error(tmp_path) -> None:
+    (tmp_path / "state.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError, match="state store"):
+        SqliteStore(tmp_path / "state.db")
+
+
+async def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    log: list[str] = []
+    first = holder_for("/jobs.yaml", "run-1")
+    await take_lock(store, first, "jobs.yaml", wait=None, report=log.append)
+    second = holder_for("/jobs.yaml", "run-2")
+    with pytest.raises(LockedError, match=r"run run-1 \(pid \d+ on .*--wait-lock"):
+        await take_lock(store, second, "jobs.yaml", wait=None, report=log.append)
+    with pytest.raises(LockedError, match=r"waited 0\.3s"):
+        await take_lock(store, second, "jobs.yaml", wait=0.3, report=log.append)
+    assert any("waiting for the run lock" in line for line in log)
+
+    # A holder whose process is gone (exited and reaped) is taken over, and the run says so.
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = holder_for("/jobs.yaml", "run-dead")
+    dead = replace(dead, pid=int(gone.stdout))
+    assert not alive(dead)
+    store.release_lock("/jobs.yaml", "run-1")
+    await take_lock(store, dead, "jobs.yaml", wait=None, report=log.append)
+    await take_lock(store, second, "jobs.yaml", wait=None, report=log.append)
+    assert "took over the run lock of run run-dead" in log[-1]
+
+    # Waiting works once the holder lets go.
+    async def release_soon() -> None:
+        await asyncio.sleep(0.3)
+        store.release_lock("/jobs.yaml", "run-2")
+
+    third = holder_for("/jobs.yaml", "run-3")
+    await asyncio.gather(
+        release_soon(), take_lock(store, third, "jobs.yaml", wait=5, report=log.append)
+    )

@@ -1,0 +1,203 @@
+"""`zsync status`: one recorded run and its jobs, read from the state store (never written)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zsync import runs
+from zsync.commands.validate import OutputFormat
+from zsync.errors import ExitCode, StateError, UsageError
+from zsync.manifest import render
+from zsync.state.records import JobRecord, RunRecord
+from zsync.state.sqlite import SqliteStore
+from zsync.state.store import StateStore
+
+DEFAULT_STATE_DIR = ".zsync"
+STORE_FILE = "state.db"
+# Runs that stopped before their jobs were done: `zsync run --resume` takes them up again.
+RESUMABLE = frozenset({"running", "abandoned", "interrupted"})
+COLUMNS = ("JOB", "STATUS", "ROWS", "BYTES", "ZOHO JOBS", "")
+
+
+def status(
+    run: str = "latest", *, state_dir: str | None = None, output: OutputFormat = "text"
+) -> int:
+    directory = Path(state_dir or DEFAULT_STATE_DIR)
+    with reading(directory) as store:
+        if store is None:
+            raise UsageError(
+                f"no state store in {directory} (no {STORE_FILE}): run zsync in the job "
+                "file's directory, or pass --state-dir"
+            )
+        record = _find_run(store, run, directory)
+        jobs = store.jobs(record.run_id)
+    if output == "json":
+        click.echo(json.dumps(as_json(record, jobs), indent=2))
+        return ExitCode.OK
+    click.echo(header(record))
+    click.echo(job_table(jobs) if jobs else "  (no jobs recorded)")
+    if (resume := resume_command(record)) is not None:
+        click.echo(f"resume it with: {resume}")
+    return ExitCode.OK
+
+
+@contextmanager
+def reading(directory: Path) -> Iterator[SqliteStore | None]:
+    """The store in `directory`, or None when there is none (opening would create one).
+
+    Whatever goes wrong reading it is a one-line usage error, never a traceback."""
+    path = directory / STORE_FILE
+    if not path.is_file():
+        yield None
+        return
+    try:
+        store = SqliteStore(path)
+    except StateError as exc:  # its message names the file
+        raise UsageError(str(exc)) from exc
+    try:
+        yield store
+    except StateError as exc:
+        raise UsageError(str(exc)) from exc
+    except (ValueError, KeyError, TypeError) as exc:  # a record this zsync can't decode
+        raise UsageError(f"the state store {path} holds a record zsync can't read: {exc}") from exc
+    finally:
+        store.close()
+
+
+def _find_run(store: StateStore, run: str, directory: Path) -> RunRecord:
+    if run == "latest":
+        newest = store.runs(limit=1)
+        if not newest:
+            raise UsageError(f"no runs recorded in {directory}")
+        return newest[0]
+    record = store.run(run)
+    if record is None:
+        raise UsageError(f"no run {run!r} in {directory}; `zsync runs` lists the recorded runs")
+    return record
+
+
+def resume_command(run: RunRecord) -> str | None:
+    if run.outcome not in RESUMABLE:
+        return None
+    return runs.resume_command(run.spec_path, run.run_id)
+
+
+def header(run: RunRecord) -> str:
+    started = when(run.started_at)
+    if run.outcome == "running":
+        elapsed = duration(run.started_at, None)
+        end = "still running" + (f" ({elapsed} so far)" if elapsed else "")
+    elif run.ended_at is None:
+        end = "never finished"
+    else:
+        end = f"ended {when(run.ended_at)} (took {duration(run.started_at, run.ended_at)})"
+    resumed = len(run.resumed_at)
+    again = f", resumed {resumed} time{'s' if resumed != 1 else ''}" if resumed else ""
+    return f"run {run.run_id} of {run.scope}: {run.outcome}; started {started}{again}, {end}"
+
+
+def job_table(jobs: dict[str, JobRecord]) -> str:
+    rows = [COLUMNS, *(_job_cells(name, job) for name, job in jobs.items())]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
+    numeric = {2, 3}  # rows and bytes read best right-aligned
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if i in numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append(("  " + "  ".join([*cells, row[-1]])).rstrip())
+    return "\n".join(lines)
+
+
+def _job_cells(name: str, job: JobRecord) -> tuple[str, str, str, str, str, str]:
+    if job.imported is not None:
+        landed = job.imported
+        rows = f"{landed.rows_landed:,}/{landed.rows:,}"
+        size: int | None = landed.bytes
+    elif job.output is not None:
+        rows = "-" if job.output.rows is None else f"{job.output.rows:,}"
+        size = job.output.bytes
+    else:
+        rows, size = "-", None
+    ids = [remote.id for remote in job.remote_jobs if remote.id is not None]
+    return (
+        name,
+        job.status,
+        rows,
+        "-" if size is None else human_bytes(size),
+        ", ".join(ids) or "none",
+        _problem(job),
+    )
+
+
+def _problem(job: JobRecord) -> str:
+    said = []
+    if job.error is not None:
+        code = f" [{job.error.code}]" if job.error.code else ""
+        said.append(f"{job.error.error_class} error{code}: {job.error.message}")
+    if job.reason:
+        said.append(job.reason)
+    return " ".join("; ".join(said).split())  # one line, whatever the message held
+
+
+def human_bytes(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def when(stamp: str) -> str:
+    """A recorded UTC timestamp as people read it; shown as recorded if it doesn't parse."""
+    moment = _parse(stamp)
+    return stamp if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(started: str, ended: str | None) -> str:
+    """How long from `started` to `ended` (to now when None), e.g. 4.2s, 3m 05s, 2h 01m,
+    3d 04h; empty when a timestamp doesn't parse."""
+    seconds = duration_seconds(started, ended)
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
+
+
+def duration_seconds(started: str, ended: str | None) -> float | None:
+    start = _parse(started)
+    end = datetime.now(UTC) if ended is None else _parse(ended)
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def _parse(stamp: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def as_json(run: RunRecord, jobs: dict[str, JobRecord]) -> dict[str, Any]:
+    return {**render(run, jobs), "resume_command": resume_command(run)}

@@ -1,0 +1,228 @@
+"""Starting a run: a new one or the resumption of an earlier one, under the job file's lock.
+
+Before anything runs: take the lock (one run per job file and state store), mark runs whose
+process died `abandoned` (and say how to resume them), sweep what killed runs left behind,
+then decide, on resume, which jobs are done (their output still there, byte for byte) and
+which go again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import os
+import shlex
+import shutil
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from zsync import __version__
+from zsync.errors import UsageError
+from zsync.fingerprints import definition_sha256
+from zsync.manifest import point_latest, write_manifest
+from zsync.plan import Plan
+from zsync.sinks.atomic import digest, remove_leftovers
+from zsync.spec.model import Spec
+from zsync.state.lock import holder_for, take_lock
+from zsync.state.recorder import Recorder
+from zsync.state.records import DONE, JobRecord, RunRecord, new_run_id, now
+from zsync.state.sqlite import SqliteStore
+from zsync.state.store import StateStore
+
+Report = Callable[[str], None]
+STATE_FILE = "state.db"
+
+
+def state_dir_for(spec: Spec, state_dir: str | Path | None) -> Path:
+    return Path(state_dir) if state_dir else spec.path.parent / ".zsync"
+
+
+def open_store(state_dir: Path) -> StateStore:
+    return SqliteStore(state_dir / STATE_FILE)
+
+
+@contextlib.asynccontextmanager
+async def started_run(
+    plan: Plan,
+    state_dir: Path,
+    *,
+    resume: str | None = None,
+    wait_lock: float | None = None,
+    emulator: str | None = None,
+    report: Report = lambda message: None,
+) -> AsyncIterator[Recorder]:
+    """A recorder for a new run of `plan`, or for the resumed run `resume` ('latest' or an
+    id); holds the job file's run lock until the block ends."""
+    spec = plan.spec
+    scope = str(spec.path.resolve())
+    store = await asyncio.to_thread(open_store, state_dir)
+    try:
+        resumed = await asyncio.to_thread(_find_run, store, scope, resume) if resume else None
+        run_id = resumed.run_id if resumed else new_run_id()
+        holder = holder_for(scope, run_id)
+        await take_lock(store, holder, str(spec.path), wait=wait_lock, report=report)
+        try:
+            await asyncio.to_thread(
+                _sweep, store, spec, state_dir, scope, run_id if resumed else None, report
+            )
+            if resumed is not None:
+                run, jobs, changed = await asyncio.to_thread(
+                    _resumed, store, plan, resumed, emulator, report
+                )
+            else:
+                run = _new_run(plan, run_id, scope, emulator)
+                jobs = {name: _fresh(plan, name) for name in plan.jobs}
+                changed = set(jobs)
+            async with Recorder(store, run, {}) as recorder:
+                recorder.put_run()
+                for name, record in jobs.items():
+                    recorder.put_job(name, record, write=name in changed)
+                await recorder.durable()
+                await asyncio.to_thread(point_latest, state_dir, run_id)
+                yield recorder
+        finally:
+            await asyncio.to_thread(store.release_lock, scope, run_id)
+    finally:
+        store.close()
+
+
+def resume_command(spec_path: str, run_id: str) -> str:
+    return f"zsync run {shlex.quote(spec_path)} --resume {shlex.quote(run_id)}"
+
+
+def _find_run(store: StateStore, scope: str, wanted: str) -> RunRecord:
+    if wanted == "latest":
+        runs = store.runs(scope, limit=1)
+        if not runs:
+            raise UsageError(f"--resume latest: no run of {scope} is recorded yet")
+        return runs[0]
+    run = store.run(wanted)
+    if run is None:
+        raise UsageError(f"--resume {wanted}: no such run (zsync runs lists them)")
+    if run.scope != scope:
+        raise UsageError(f"--resume {wanted}: that run ran {run.scope}, not {scope}")
+    return run
+
+
+def _new_run(plan: Plan, run_id: str, scope: str, emulator: str | None) -> RunRecord:
+    spec_path = plan.spec.path
+    return RunRecord(
+        run_id=run_id,
+        scope=scope,
+        spec_path=str(spec_path),
+        spec_sha256=hashlib.sha256(spec_path.read_bytes()).hexdigest(),
+        zsync_version=__version__,
+        started_at=now(),
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        emulator=emulator,
+    )
+
+
+def _fresh(plan: Plan, name: str) -> JobRecord:
+    planned = plan.jobs[name]
+    return JobRecord(
+        direction=planned.direction,
+        connection=planned.connection,
+        product=planned.product,
+        definition_sha256=definition_sha256(plan.spec, plan.spec.jobs[name]),
+    )
+
+
+def _sweep(
+    store: StateStore,
+    spec: Spec,
+    state_dir: Path,
+    scope: str,
+    keep: str | None,
+    report: Report,
+) -> None:
+    """Mark this job file's runs whose process is gone `abandoned` (we hold the lock: none of
+    them still runs) and remove what killed runs left behind."""
+    for run in store.unfinished(scope):
+        if run.run_id == keep:
+            continue
+        store.end_run(run.run_id, "abandoned", None, now())
+        write_manifest(store, state_dir, run.run_id)
+        report(
+            f"run {run.run_id} (started {run.started_at}) never finished: its process is gone. "
+            f"Marked abandoned; to resume it: {resume_command(str(spec.path), run.run_id)}"
+        )
+    removed: list[Path] = []
+    for name, job in spec.jobs.items():
+        destination = spec.output_dir / (job.output or name)
+        removed += remove_leftovers(destination)
+        if job.direction == "import":
+            removed += remove_leftovers(destination.with_name(destination.name + ".results.csv"))
+    runs = state_dir / "runs"
+    if runs.is_dir():
+        for scratch in runs.glob("*/tmp"):
+            shutil.rmtree(scratch, ignore_errors=True)
+            removed.append(scratch)
+        for temp in [*runs.glob("*/.manifest.json.tmp-*"), *runs.glob(".latest.tmp-*")]:
+            temp.unlink(missing_ok=True)
+            removed.append(temp)
+    if removed:
+        report(f"removed {len(removed)} temporary file(s) left by an earlier run")
+
+
+def _resumed(
+    store: StateStore, plan: Plan, run: RunRecord, emulator: str | None, report: Report
+) -> tuple[RunRecord, dict[str, JobRecord], set[str]]:
+    """The run record and jobs to go on with; the names of jobs whose records changed."""
+    before = store.jobs(run.run_id)
+    jobs: dict[str, JobRecord] = {}
+    changed: set[str] = set()
+    kept = 0
+    for name in plan.jobs:
+        fresh = _fresh(plan, name)
+        old = before.get(name)
+        if old is None:
+            jobs[name] = fresh
+            changed.add(name)
+            continue
+        if old.definition_sha256 != fresh.definition_sha256:
+            report(f"{name}: its definition changed since run {run.run_id}; it runs again")
+            jobs[name] = dataclasses.replace(
+                fresh, attempts=old.attempts, remote_jobs=old.remote_jobs, imported=old.imported
+            )
+            changed.add(name)
+            continue
+        if old.status in DONE and _still_there(old):
+            jobs[name] = old
+            kept += 1
+            continue
+        if old.status in DONE:
+            report(
+                f"{name}: its output is missing or changed since run {run.run_id}; it runs again"
+            )
+        jobs[name] = dataclasses.replace(old, status="queued")
+        changed.add(name)
+    report(f"resuming run {run.run_id}: {kept} job(s) done and verified, {len(jobs) - kept} to run")
+    resumed = dataclasses.replace(
+        run,
+        outcome="running",
+        exit_code=None,
+        ended_at=None,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        emulator=emulator,
+        resumed_at=(*run.resumed_at, now()),
+    )
+    return resumed, jobs, changed
+
+
+def _still_there(record: JobRecord) -> bool:
+    """An export's output is where the run left it, with the same sha256; an import's rows
+    landed and stay landed."""
+    if record.direction == "import":
+        return True
+    output = record.output
+    if output is None:
+        return False
+    path = Path(output.path)
+    found = digest(path, pages=path.is_dir())
+    return found == output.sha256

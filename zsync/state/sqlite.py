@@ -1,0 +1,316 @@
+"""The embedded state store: one SQLite file (WAL), `.zsync/state.db` beside the job file.
+
+Each change is one row written in a short transaction, so its cost doesn't grow with the
+run. Every thread gets its own connection (SQLite connections aren't shared across threads);
+WAL lets the manifest renderer read while the recorder writes, and `zsync status` read while
+a run goes on in another process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from zsync.errors import StateError
+from zsync.state.codec import (
+    holder_from_dict,
+    holder_to_dict,
+    job_from_dict,
+    job_to_dict,
+    remote_from_dict,
+    remote_to_dict,
+    run_from_dict,
+    run_to_dict,
+)
+from zsync.state.records import (
+    DONE,
+    JobRecord,
+    LandedImport,
+    LockHolder,
+    Outcome,
+    RemoteJob,
+    RunRecord,
+)
+from zsync.state.store import Change, JobPut, LockResult, RemotePut, RunPut
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_scope ON runs (scope, started_at);
+CREATE TABLE IF NOT EXISTS jobs (
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL,
+    import_sha256 TEXT,
+    import_target TEXT,
+    import_mode TEXT,
+    PRIMARY KEY (run_id, name)
+);
+CREATE INDEX IF NOT EXISTS jobs_by_import ON jobs (import_sha256, import_target, import_mode)
+    WHERE import_sha256 IS NOT NULL;
+CREATE TABLE IF NOT EXISTS remote_jobs (
+    run_id TEXT NOT NULL,
+    job TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    remote_id TEXT,
+    refused TEXT,
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id, job, idx)
+);
+CREATE TABLE IF NOT EXISTS locks (scope TEXT PRIMARY KEY, holder TEXT NOT NULL);
+"""
+
+
+class SqliteStore:
+    """`SqliteStore(path)`; safe to use from several threads, each on its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        try:
+            self._connection().executescript(SCHEMA)  # IF NOT EXISTS: idempotent, own commit
+        except sqlite3.Error as exc:
+            raise StateError(f"can't open the state store {path}: {exc}") from exc
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StateError(
+                    f"{path} was written by a newer zsync (state format {row[0]}; this zsync "
+                    f"reads up to {SCHEMA_VERSION}): upgrade zsync, or use another --state-dir"
+                )
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                )
+                db.execute("PRAGMA journal_mode = WAL")
+                # FULL: a committed intent survives a power cut, not only a killed process.
+                db.execute("PRAGMA synchronous = FULL")
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            except sqlite3.Error as exc:
+                raise StateError(f"can't open the state store {self.path}: {exc}") from exc
+            self._local.db = db
+            with self._guard:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        try:
+            db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StateError(f"the state store {self.path} failed: {exc}") from exc
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._connection().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StateError(f"the state store {self.path} failed: {exc}") from exc
+
+    def close(self) -> None:
+        with self._guard:
+            for db in self._connections:
+                # Closing from another thread is allowed once no statement runs on it.
+                with suppress(sqlite3.ProgrammingError):
+                    db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        with self._transaction() as db:
+            for change in changes:
+                _APPLY[type(change)](db, change)
+
+    def acquire_lock(self, holder: LockHolder, alive: Callable[[LockHolder], bool]) -> LockResult:
+        with self._transaction() as db:
+            row = db.execute("SELECT holder FROM locks WHERE scope = ?", (holder.scope,)).fetchone()
+            current = holder_from_dict(json.loads(row[0])) if row else None
+            if current is not None and alive(current):
+                return LockResult(False, current)
+            db.execute(
+                "INSERT OR REPLACE INTO locks (scope, holder) VALUES (?, ?)",
+                (holder.scope, json.dumps(holder_to_dict(holder))),
+            )
+            return LockResult(True, current)
+
+    def release_lock(self, scope: str, run_id: str) -> None:
+        with self._transaction() as db:
+            row = db.execute("SELECT holder FROM locks WHERE scope = ?", (scope,)).fetchone()
+            if row and json.loads(row[0]).get("run_id") == run_id:
+                db.execute("DELETE FROM locks WHERE scope = ?", (scope,))
+
+    def end_run(self, run_id: str, outcome: Outcome, exit_code: int | None, at: str) -> None:
+        run = self.run(run_id)
+        if run is None:
+            return
+        self.apply([RunPut(replace(run, outcome=outcome, exit_code=exit_code, ended_at=at))])
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def run(self, run_id: str) -> RunRecord | None:
+        rows = self._read("SELECT record FROM runs WHERE run_id = ?", (run_id,))
+        return run_from_dict(json.loads(rows[0][0])) if rows else None
+
+    def runs(self, scope: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        where, params = ("WHERE scope = ?", [scope]) if scope is not None else ("", [])
+        rows = self._read(
+            f"SELECT record FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT ?",
+            [*params, -1 if limit is None else limit],
+        )
+        return [run_from_dict(json.loads(r[0])) for r in rows]
+
+    def unfinished(self, scope: str) -> list[RunRecord]:
+        rows = self._read(
+            "SELECT record FROM runs WHERE scope = ? AND outcome = 'running' ORDER BY started_at",
+            (scope,),
+        )
+        return [run_from_dict(json.loads(r[0])) for r in rows]
+
+    def jobs(self, run_id: str) -> dict[str, JobRecord]:
+        remotes: dict[str, list[RemoteJob]] = {}
+        for job, record in self._read(
+            "SELECT job, record FROM remote_jobs WHERE run_id = ? ORDER BY job, idx", (run_id,)
+        ):
+            remotes.setdefault(job, []).append(remote_from_dict(json.loads(record)))
+        return {
+            name: job_from_dict(json.loads(record), tuple(remotes.get(name, ())))
+            for name, record in self._read(
+                "SELECT name, record FROM jobs WHERE run_id = ? ORDER BY rowid", (run_id,)
+            )
+        }
+
+    def job_counts(self, run_id: str) -> dict[str, int]:
+        rows = self._read(
+            "SELECT status, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY status", (run_id,)
+        )
+        return {status: int(n) for status, n in rows}
+
+    def landed_imports(
+        self, sha256: str, target: str, mode: str, *, besides: str
+    ) -> list[LandedImport]:
+        rows = self._read(
+            """
+            SELECT j.run_id, j.name, j.status, j.record,
+                   EXISTS (SELECT 1 FROM remote_jobs r
+                           WHERE r.run_id = j.run_id AND r.job = j.name
+                             AND r.remote_id IS NULL AND r.refused IS NULL)
+            FROM jobs j JOIN runs USING (run_id)
+            WHERE j.import_sha256 = ? AND j.import_target = ? AND j.import_mode = ?
+              AND j.run_id != ?
+            ORDER BY runs.started_at DESC
+            """,
+            (sha256, target, mode, besides),
+        )
+        found = []
+        for run_id, name, status, record, uncertain in rows:
+            job = job_from_dict(json.loads(record))
+            imported = job.imported
+            if imported is None or not (imported.rows_landed or uncertain):
+                continue
+            found.append(
+                LandedImport(
+                    run_id=run_id,
+                    job=name,
+                    ended_at=job.ended_at,
+                    rows_landed=imported.rows_landed,
+                    parts_landed=imported.parts_landed,
+                    parts=imported.parts,
+                    complete=status in DONE and imported.parts_landed == imported.parts,
+                    uncertain=bool(uncertain),
+                )
+            )
+        return found
+
+
+def _put_run(db: sqlite3.Connection, change: RunPut) -> None:
+    run = change.run
+    db.execute(
+        "INSERT OR REPLACE INTO runs (run_id, scope, started_at, outcome, record) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (run.run_id, run.scope, run.started_at, run.outcome, json.dumps(run_to_dict(run))),
+    )
+
+
+def _put_job(db: sqlite3.Connection, change: JobPut) -> None:
+    record = change.record
+    imported = record.imported
+    key = (imported.sha256, imported.target, imported.mode) if imported else (None, None, None)
+    # ON CONFLICT keeps the row (and its rowid: the job's place in the run's order).
+    db.execute(
+        """
+        INSERT INTO jobs (run_id, name, status, record, import_sha256, import_target, import_mode)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run_id, name) DO UPDATE SET
+            status = excluded.status, record = excluded.record,
+            import_sha256 = excluded.import_sha256, import_target = excluded.import_target,
+            import_mode = excluded.import_mode
+        """,
+        (
+            change.run_id,
+            change.name,
+            record.status,
+            json.dumps(job_to_dict(record)),
+            *(value or None for value in key),
+        ),
+    )
+
+
+def _put_remote(db: sqlite3.Connection, change: RemotePut) -> None:
+    remote = change.remote
+    db.execute(
+        "INSERT OR REPLACE INTO remote_jobs (run_id, job, idx, remote_id, refused, record) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            change.run_id,
+            change.job,
+            change.position,
+            remote.id,
+            remote.refused,
+            json.dumps(remote_to_dict(remote)),
+        ),
+    )
+
+
+_APPLY: dict[type, Callable[[sqlite3.Connection, Any], None]] = {
+    RunPut: _put_run,
+    JobPut: _put_job,
+    RemotePut: _put_remote,
+}

@@ -1,0 +1,92 @@
+"""The state store's interface: a few typed writes applied atomically, and a few reads.
+
+Everything a run records goes through `StateStore.apply` as a batch of small changes (one
+row each: constant cost whatever the run's size); the manifest, `zsync status`, `zsync runs`
+and `--resume` read it back. A backend is one class with these methods: SQLite
+(`zsync.state.sqlite`) is the embedded default; a shared backend (PostgreSQL) implements the
+same methods, and no caller changes.
+
+Backends must be safe to call from several threads (the recorder writes from one, the
+manifest renderer reads from another).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, Protocol
+
+from zsync.state.records import (
+    JobRecord,
+    LandedImport,
+    LockHolder,
+    Outcome,
+    RemoteJob,
+    RunRecord,
+)
+
+
+class RunPut(NamedTuple):
+    """Insert or replace a run's own row (not its jobs)."""
+
+    run: RunRecord
+
+
+class JobPut(NamedTuple):
+    """Insert or replace one job's row; its remote jobs are written apart (RemotePut)."""
+
+    run_id: str
+    name: str
+    record: JobRecord
+
+
+class RemotePut(NamedTuple):
+    """Insert or replace one of a job's Zoho jobs."""
+
+    run_id: str
+    job: str
+    position: int  # 0-based, in the order the job's Zoho jobs were recorded
+    remote: RemoteJob
+
+
+Change = RunPut | JobPut | RemotePut
+
+
+class LockResult(NamedTuple):
+    acquired: bool
+    holder: LockHolder | None  # who holds it now when refused; whom we took it from if not
+
+
+class StateStore(Protocol):
+    def apply(self, changes: Sequence[Change]) -> None:
+        """Write every change, all or none."""
+
+    def acquire_lock(self, holder: LockHolder, alive: Callable[[LockHolder], bool]) -> LockResult:
+        """Take the run lock of `holder.scope`, unless a live holder has it. A holder that
+        `alive` says is gone is replaced (and returned, so the caller can say so)."""
+
+    def release_lock(self, scope: str, run_id: str) -> None:
+        """Give the lock up, if `run_id` still holds it."""
+
+    def run(self, run_id: str) -> RunRecord | None: ...
+
+    def runs(self, scope: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first; of one job file when `scope` is given."""
+
+    def unfinished(self, scope: str) -> list[RunRecord]:
+        """Runs of this job file whose outcome is still `running`."""
+
+    def end_run(self, run_id: str, outcome: Outcome, exit_code: int | None, at: str) -> None: ...
+
+    def jobs(self, run_id: str) -> dict[str, JobRecord]:
+        """Every job of a run with its remote jobs, in the order they were first recorded."""
+
+    def job_counts(self, run_id: str) -> dict[str, int]:
+        """How many jobs of a run are in each status."""
+
+    def landed_imports(
+        self, sha256: str, target: str, mode: str, *, besides: str
+    ) -> list[LandedImport]:
+        """Imports of the same file into the same target and mode that landed rows (or may
+        have), in runs other than `besides`; newest first."""
+
+    def close(self) -> None: ...
