@@ -6,6 +6,7 @@ client treats any other 2xx as a failure [sdk]. Bulk calls need `ZANALYTICS-ORGI
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -326,7 +327,13 @@ async def _start_import(request: web.Request, table_name: str, existing: bool) -
         org=state.org_id,
         kind="analytics.import",
         timeline=state.new_timeline(0, False),
-        definition={"target": table_name, "importType": import_type, "fileType": file_type},
+        # The file's digest: the same rows sent twice count as one definition created twice.
+        definition={
+            "target": table_name,
+            "importType": import_type,
+            "fileType": file_type,
+            "content_sha256": hashlib.sha256(data).hexdigest(),
+        },
         table=table_name,
         import_type=import_type,
         matching=list(matching),

@@ -7,6 +7,7 @@ Bigin's bulk read is CRM's with another prefix, its own module names and plain-s
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,6 +101,11 @@ class Upload:
     header: list[str]
     records: list[list[str]]
     created: float
+
+    def digest(self) -> str:
+        """sha256 of the uploaded rows (the header included), whatever the upload's id."""
+        text = json.dumps([self.header, self.records])
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 class CrmState:

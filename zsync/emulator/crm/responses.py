@@ -343,7 +343,13 @@ async def create_write(request: web.Request) -> web.Response:
         ignore_empty=bool(resource.get("ignore_empty")),
         callback=_callback(body),
         base_url=str(request.url.origin()),
-        definition={"module": module.name, "operation": operation, "file_id": file_id},
+        # The rows, not the upload's id: the same rows written twice (each time uploaded
+        # anew) count as one definition created twice.
+        definition={
+            "module": module.name,
+            "operation": operation,
+            "content_sha256": state.uploads[file_id].digest(),
+        },
     )
     try:
         state.plan_write(job)
