@@ -196,9 +196,7 @@ def _resumed(
             kept += 1
             continue
         if old.status in DONE:
-            report(
-                f"{name}: its output is missing or changed since run {run.run_id}; it runs again"
-            )
+            report(f"{name}: its output is gone or changed since run {run.run_id}; it runs again")
         jobs[name] = dataclasses.replace(old, status="queued")
         changed.add(name)
     report(f"resuming run {run.run_id}: {kept} job(s) done and verified, {len(jobs) - kept} to run")

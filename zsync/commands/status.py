@@ -15,7 +15,8 @@ from zsync import runs
 from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode, StateError, UsageError
 from zsync.manifest import render
-from zsync.state.records import JobRecord, RunRecord
+from zsync.state.lock import alive
+from zsync.state.records import JobRecord, LockHolder, RunRecord
 from zsync.state.sqlite import SqliteStore
 from zsync.state.store import StateStore
 
@@ -91,7 +92,9 @@ def resume_command(run: RunRecord) -> str | None:
 
 def header(run: RunRecord) -> str:
     started = when(run.started_at)
-    if run.outcome == "running":
+    if run.outcome == "running" and not _process_alive(run):
+        end = f"never finished: its process (pid {run.pid} on {run.host}) is gone"
+    elif run.outcome == "running":
         elapsed = duration(run.started_at, None)
         end = "still running" + (f" ({elapsed} so far)" if elapsed else "")
     elif run.ended_at is None:
@@ -101,6 +104,11 @@ def header(run: RunRecord) -> str:
     resumed = len(run.resumed_at)
     again = f", resumed {resumed} time{'s' if resumed != 1 else ''}" if resumed else ""
     return f"run {run.run_id} of {run.scope}: {run.outcome}; started {started}{again}, {end}"
+
+
+def _process_alive(run: RunRecord) -> bool:
+    holder = LockHolder(run.scope, run.run_id, run.pid, run.host, run.started_at)
+    return alive(holder)
 
 
 def job_table(jobs: dict[str, JobRecord]) -> str:

@@ -1,0 +1,199 @@
+"""--resume, the never-twice rule across runs, queued jobs and Zoho's cap, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from zsync.emulator import EmulatorConfig
+from zsync.scheduler import RunOptions
+from zsync.state.sqlite import SqliteStore
+
+from .test_imports import customers, write_csv
+
+APPEND = """\
+load:
+  import: {to: analytics, table: Customers, file: c.csv}
+"""
+EXPORTS = """\
+sales:
+  export: {from: analytics, view: Sales}
+  output: sales.csv
+leads:
+  export: {from: crm, module: Leads, fields: [Last_Name, Email]}
+  output: leads.csv
+"""
+
+
+def _count(rows, prefix: str) -> int:
+    return sum(1 for r in rows if str(r["Customer"]).startswith(prefix))
+
+
+async def test_a_rerun_imports_nothing_twice(zoho) -> None:
+    write_csv(zoho.tmp / "out/c.csv", customers(6, note=" rerun"))
+    first = await zoho.run(APPEND)
+    assert first.code == 0, first.log
+    again = await zoho.run(APPEND)
+    assert again.code == 0, again.log
+    job = again.job("load")
+    assert job["status"] == "skipped"
+    assert job["reason"].startswith(f"already imported by run {first.run_id} at ")
+    assert "(6 rows)" in job["reason"]
+    assert zoho.emulator.creates("analytics.import") == 1
+    assert _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 6
+
+    # --reimport says: send it anyway.
+    forced = await zoho.run(APPEND, options=RunOptions(reimport=frozenset({"load"})))
+    assert forced.code == 0, forced.log
+    assert forced.job("load")["status"] == "succeeded"
+    assert _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 12
+
+
+async def test_a_job_needing_an_import_that_landed_before_still_runs(zoho) -> None:
+    write_csv(zoho.tmp / "out/c.csv", customers(3))
+    jobs = (
+        APPEND
+        + "after:\n  needs: [load]\n  export: {from: analytics, view: Sales}\n  output: s.csv\n"
+    )
+    assert (await zoho.run(jobs)).code == 0
+    again = await zoho.run(jobs)
+    assert again.code == 0, again.log
+    assert again.job("load")["status"] == "skipped"
+    assert again.job("after")["status"] == "succeeded"
+
+
+async def test_an_import_cut_short_points_at_resume_which_sends_the_rest(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    jobs = """\
+        load:
+          import: {to: analytics, table: Customers, file: c.csv, max_part_size: 1024}
+        """
+
+    async def fail_part_two() -> None:
+        while zoho.emulator.creates("analytics.import") < 1:
+            await asyncio.sleep(0.002)
+        zoho.emulator.faults.fail_next_jobs("analytics.import")
+
+    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    assert failed.code == 1
+    landed = failed.job("load")["imported"]
+    assert landed["parts_landed"] == 1 and landed["parts"] == 3
+
+    # A fresh run must not send the file again: part 1's rows are in the table.
+    fresh = await zoho.run(jobs)
+    assert fresh.code == 1
+    message = fresh.job("load")["error"]["message"]
+    assert f"zsync run {zoho.tmp / 'jobs.yaml'} --resume {failed.run_id}" in message
+    assert "1 of 3 parts" in message and "--reimport load" in message
+    assert zoho.emulator.creates("analytics.import") == 2
+
+    resumed = await zoho.run(jobs, resume=failed.run_id)
+    assert resumed.code == 0, resumed.log
+    assert resumed.run_id == failed.run_id
+    await asyncio.sleep(0.1)
+    counts = zoho.emulator.creates_per_definition()
+    imports = {k: n for k, n in counts.items() if "analytics.import" in k}
+    # Part 1 once; part 2 twice (its first job failed at Zoho, nothing landed); part 3 once.
+    assert sorted(imports.values()) == [1, 1, 2]
+    rows = zoho.emulator.rows("analytics", "Customers")
+    assert _count(rows, "Import") == 60
+    assert len({r["Customer"] for r in rows if r["Customer"].startswith("Import")}) == 60
+    assert resumed.manifest["resumed_at"]
+
+
+async def test_resume_keeps_verified_outputs_and_redoes_the_rest(zoho) -> None:
+    first = await zoho.run(EXPORTS)
+    assert first.code == 0, first.log
+    creates = zoho.emulator.creates()
+
+    kept = await zoho.run(EXPORTS, resume="latest")
+    assert kept.code == 0, kept.log
+    assert zoho.emulator.creates() == creates  # nothing asked of Zoho again
+    assert any("2 job(s) done and verified, 0 to run" in line for line in kept.log)
+
+    (kept.out / "sales.csv").write_bytes(b"Region\nedited by hand\n")
+    redone = await zoho.run(EXPORTS, resume="latest")
+    assert redone.code == 0, redone.log
+    assert any("sales: its output is gone or changed" in line for line in redone.log)
+    assert (redone.out / "sales.csv").read_bytes() == zoho.emulator.ground_truth.analytics_view(
+        "Sales"
+    )
+    # Its Zoho job's result was still there: polled and downloaded, not created again.
+    assert zoho.emulator.creates() == creates
+
+    changed = await zoho.run(EXPORTS.replace("[Last_Name, Email]", "[Last_Name]"), resume="latest")
+    assert changed.code == 0, changed.log
+    assert any("leads: its definition changed" in line for line in changed.log)
+    assert zoho.emulator.creates() == creates + 1
+
+
+async def test_jobs_are_queued_until_they_hold_a_slot(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    jobs = "".join(
+        f"s{i}:\n  export: {{from: analytics, view: Sales}}\n  output: s{i}.csv\n"
+        for i in range(12)
+    )
+    seen: list[dict[str, int]] = []
+
+    async def sample() -> None:
+        db = zoho.tmp / ".zsync/state.db"
+        while not db.is_file():
+            await asyncio.sleep(0.005)
+        store = SqliteStore(db)
+        while True:
+            runs = store.runs(limit=1)
+            if runs:
+                counts = store.job_counts(runs[0].run_id)
+                seen.append(counts)
+                if counts.get("succeeded"):
+                    return
+            await asyncio.sleep(0.01)
+
+    run, _ = await asyncio.gather(zoho.run(jobs), sample())
+    assert run.code == 0, run.log
+    # Zoho jobs take ~200 ms here: the first samples come before any slot is given back.
+    first = [c for c in seen if c.get("running")][:3]
+    assert first == [{"running": 5, "queued": 7}] * 3
+
+
+async def test_a_full_cap_at_zoho_waits_for_a_slot(start, tmp_path) -> None:
+    """Jobs zsync doesn't know about (a killed run's) fill the organisation's cap: the
+    create is refused with 8084 and the job waits instead of failing."""
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    demo = zoho.emulator.demo(zoho.running.base_url)
+    base = zoho.running.base_url
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{base}/oauth/v2/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": demo["client_id"],
+                "client_secret": demo["client_secret"],
+                "refresh_token": demo["refresh_token"],
+            },
+        ) as reply:
+            token = (await reply.json())["access_token"]
+        headers = {
+            "Authorization": f"Zoho-oauthtoken {token}",
+            "ZANALYTICS-ORGID": demo["analytics_org_id"],
+        }
+        workspace = demo["analytics_workspace_id"]
+        for _ in range(5):
+            async with http.get(
+                f"{base}/restapi/v2/bulk/workspaces/{workspace}/data",
+                params={"CONFIG": '{"responseFormat": "csv", "sqlQuery": "SELECT * FROM Sales"}'},
+                headers=headers,
+            ) as reply:
+                assert reply.status == 200, await reply.text()
+    run = await zoho.run("""\
+        sales:
+          export: {from: analytics, view: Sales}
+          output: sales.csv
+        """)
+    assert run.code == 0, run.log
+    assert any("job cap is reached" in line for line in run.log)
+    remotes = run.job("sales")["remote_jobs"]
+    assert len(remotes) == 1 and remotes[0]["id"] and remotes[0]["refused"] is None
+    assert zoho.emulator.creates("analytics.export") == 6
