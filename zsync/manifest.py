@@ -92,7 +92,11 @@ async def rendered_while_running(
                 continue
             seen = changes()
             started = time.monotonic()
-            await asyncio.to_thread(render_now)
+            try:
+                await asyncio.to_thread(render_now)
+            except Exception:  # the end of the run renders it again, and says why it can't
+                pause = max(every, 4 * (time.monotonic() - started))
+                continue
             pause = max(every, 4 * (time.monotonic() - started))
 
     task = asyncio.create_task(loop(), name="zsync manifest renderer")

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from zsync.errors import ExitCode
+from zsync.errors import ExitCode, StateError
 from zsync.manifest import rendered_while_running, write_manifest
 from zsync.plan import Plan
 from zsync.scheduler import RunOptions, Scheduler, outcome_of
@@ -55,7 +55,10 @@ async def run_plan(
                 task.cancel()
 
     def render() -> None:
-        write_manifest(recorder.store, state_dir, run_id)
+        try:
+            write_manifest(recorder.store, state_dir, run_id)
+        except OSError as exc:
+            raise StateError(f"can't write the manifest of run {run_id}: {exc}") from exc
 
     await recorder.durable()
     await asyncio.to_thread(render)

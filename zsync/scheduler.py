@@ -60,7 +60,7 @@ class Scheduler:
         for name, record in self.recorder.jobs.items():
             if record.status in DONE and name in self._done:
                 self._done[name].set()
-        async with self._open_sessions(), asyncio.TaskGroup() as group:
+        async with _state_errors_unwrapped(), self._open_sessions(), asyncio.TaskGroup() as group:
             for wave in self.plan.waves:
                 for name in wave:
                     if self._done[name].is_set():
@@ -238,6 +238,21 @@ class Scheduler:
                         ZohoSession(connection, retry)
                     )
             yield
+
+
+@contextlib.asynccontextmanager
+async def _state_errors_unwrapped() -> AsyncIterator[None]:
+    """A state store that can't be written stops the run: raise its error as itself, not
+    inside the task group's exception group."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        found: BaseException | None = group.subgroup(StateError)
+        while isinstance(found, BaseExceptionGroup):
+            found = found.exceptions[0]
+        if found is not None:
+            raise found from group
+        raise
 
 
 def outcome_of(recorder: Recorder, interrupted: int | None) -> tuple[Outcome, int]:

@@ -64,6 +64,8 @@ class AtomicFile(_AllOrNothing):
         self.aborted = False
 
     def _open(self) -> BinaryIO:
+        if self.aborted:  # a writer thread still going after its job was cancelled
+            raise ValueError(f"{self.destination}: written after it was abandoned")
         if self._file is None:
             self.destination.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.temp_path, "wb")  # noqa: SIM115 - closed by commit/abort
@@ -84,6 +86,7 @@ class AtomicFile(_AllOrNothing):
         return WrittenFile(self.destination, self.bytes, self._hash.hexdigest())
 
     def abort(self) -> None:
+        self.aborted = True
         if self._file is not None and not self._file.closed:
             self._file.close()
         self.temp_path.unlink(missing_ok=True)
