@@ -12,7 +12,6 @@ result expired, is created anew.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,9 @@ from zsync.creates import create_recorded
 from zsync.errors import GarbageReply, RemoteJobFailed, ResultExpired
 from zsync.polling import poll_until_done
 from zsync.providers.base import Page, Provider, Status
+from zsync.sinks.atomic import unique_suffix
 from zsync.sinks.result import ResultError, ResultWriter
+from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 from zsync.slots import JobSlot
 from zsync.spec.model import Job
@@ -147,8 +148,7 @@ class ExportRun:
     async def _fetch(
         self, remote_id: str, status: Status, writer: ResultWriter
     ) -> Mapping[str, str]:
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        download = self.scratch / f"{self.job.name}-{remote_id}-{secrets.token_hex(3)}.part"
+        download = Spool(self.scratch / f"{self.job.name}-{remote_id}-{unique_suffix()}.part")
         try:
             headers = await self.provider.download(remote_id, status, download)
             await asyncio.to_thread(self._append, download, writer)
@@ -158,15 +158,15 @@ class ExportRun:
                 code="BAD_RESULT",
             ) from exc
         finally:
-            download.unlink(missing_ok=True)
+            download.discard()
         return headers
 
-    def _append(self, download: Path, writer: ResultWriter) -> None:
+    def _append(self, download: Spool, writer: ResultWriter) -> None:
         page = writer.page()
         if self.provider.zipped:
             extract_single(download, page)
         else:
-            with open(download, "rb") as handle:
+            with download.open() as handle:
                 while chunk := handle.read(COPY_CHUNK):
                     page.write(chunk)
         page.close()

@@ -17,7 +17,6 @@ import csv
 import dataclasses
 import hashlib
 import io
-import secrets
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,8 +41,10 @@ from zsync.providers.bulk_write import (
     BulkWriteProvider,
     WriteStatus,
 )
+from zsync.sinks.atomic import unique_suffix
 from zsync.sinks.result import ResultError, ResultWriter
 from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
+from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job
@@ -461,7 +462,7 @@ class BulkWriteRun(ImportRun):
 
     async def _upload(self, layout: Layout, part: Part) -> str:
         self.scratch.mkdir(parents=True, exist_ok=True)
-        archive = self.scratch / f"{self.job.name}-part{part.number}-{secrets.token_hex(3)}.zip"
+        archive = self.scratch / f"{self.job.name}-part{part.number}-{unique_suffix()}.zip"
         try:
             await asyncio.to_thread(_zip_part, self.file, layout, part, archive)
             # An upload only stores a file: repeating it is harmless.
@@ -474,8 +475,7 @@ class BulkWriteRun(ImportRun):
             archive.unlink(missing_ok=True)
 
     async def _results(self, job_id: str, status: WriteStatus, writer: ResultWriter) -> None:
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        download = self.scratch / f"{self.job.name}-{job_id}-{secrets.token_hex(3)}.zip"
+        download = Spool(self.scratch / f"{self.job.name}-{job_id}-{unique_suffix()}.zip")
         try:
             await self.provider.download(job_id, status, download)
             await asyncio.to_thread(_extract_page, download, writer)
@@ -484,7 +484,7 @@ class BulkWriteRun(ImportRun):
                 f"the results of bulk write {job_id} are unusable: {exc}", code="BAD_RESULT"
             ) from exc
         finally:
-            download.unlink(missing_ok=True)
+            download.discard()
 
 
 def _layout(path: Path, max_bytes: int, max_rows: int | None) -> tuple[Layout, str]:
@@ -496,7 +496,7 @@ def _layout(path: Path, max_bytes: int, max_rows: int | None) -> tuple[Layout, s
     return layout, hashed.hexdigest()
 
 
-def _extract_page(download: Path, writer: ResultWriter) -> None:
+def _extract_page(download: Spool, writer: ResultWriter) -> None:
     page = writer.page()
     extract_single(download, page)
     page.close()

@@ -33,6 +33,20 @@ def manifest_path(state_dir: Path, run_id: str) -> Path:
 
 def render(run: RunRecord, jobs: dict[str, JobRecord]) -> dict[str, Any]:
     return {
+        **_head(run),
+        "jobs": {name: job_to_dict(record, remotes=True) for name, record in jobs.items()},
+    }
+
+
+def render_text(run: RunRecord, jobs_text: str) -> str:
+    """The manifest as JSON text around the store's `jobs` text: the run's keys indented,
+    one line per job (diffs and greps read well; big runs render fast)."""
+    head = json.dumps(_head(run), indent=2)[: -len("\n}")]
+    return f'{head},\n  "jobs": {jobs_text}\n}}\n'
+
+
+def _head(run: RunRecord) -> dict[str, Any]:
+    return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_id,
         "zsync_version": run.zsync_version,
@@ -43,7 +57,6 @@ def render(run: RunRecord, jobs: dict[str, JobRecord]) -> dict[str, Any]:
         "ended_at": run.ended_at,
         "outcome": run.outcome,
         "exit_code": run.exit_code,
-        "jobs": {name: job_to_dict(record, remotes=True) for name, record in jobs.items()},
     }
 
 
@@ -54,7 +67,7 @@ def write_manifest(store: StateStore, state_dir: Path, run_id: str) -> Path:
         raise KeyError(run_id)
     path = manifest_path(state_dir, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, json.dumps(render(run, store.jobs(run_id)), indent=2) + "\n")
+    _write_atomic(path, render_text(run, store.jobs_text(run_id)))
     return path
 
 

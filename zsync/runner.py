@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import shutil
 import signal
 from collections.abc import Callable
@@ -62,6 +63,9 @@ async def run_plan(
 
     await recorder.durable()
     await asyncio.to_thread(render)
+    # What exists now (the plan, the job records) lives as long as the run: keep the garbage
+    # collector from scanning it again and again, which stalls the loop in runs of thousands.
+    gc.freeze()
     if handle_signals:
         for signum in SIGNAL_EXIT:
             with contextlib.suppress(NotImplementedError, RuntimeError):

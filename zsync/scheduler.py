@@ -28,6 +28,7 @@ from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, ErrorRecord, Outcome, OutputRecord, now
 
 Reporter = Callable[[str], None]
+TASK_BATCH = 50
 
 
 @dataclass
@@ -61,10 +62,16 @@ class Scheduler:
             if record.status in DONE and name in self._done:
                 self._done[name].set()
         async with _state_errors_unwrapped(), self._open_sessions(), asyncio.TaskGroup() as group:
+            started = 0
             for wave in self.plan.waves:
                 for name in wave:
                     if self._done[name].is_set():
                         continue
+                    started += 1
+                    if started % TASK_BATCH == 0:
+                        # Thousands of jobs take their first step over many loop turns,
+                        # not in one that would stall every request in flight.
+                        await asyncio.sleep(0)
                     job = spec.jobs[name]
                     group.create_task(
                         self._run_job(job, slots[self.plan.jobs[name].slot], overall),

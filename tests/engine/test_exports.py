@@ -129,3 +129,20 @@ async def test_creator_batches_follow_the_cursor(start, tmp_path) -> None:
     remotes = run.job("orders")["remote_jobs"]
     assert len(remotes) == 3
     assert remotes[0]["cursor"] is None and remotes[1]["cursor"]
+
+
+async def test_a_result_over_a_megabyte_streams_through_a_file_and_leaves_none(
+    start, tmp_path
+) -> None:
+    config = EmulatorConfig(time_scale=TIME_SCALE).with_sizes(analytics_Sales=30_000)
+    zoho = await start(config, tmp=tmp_path)
+    run = await zoho.run("""\
+        sales:
+          export: {from: analytics, view: Sales}
+          output: sales.csv
+        """)
+    assert run.code == 0, run.log
+    written = (run.out / "sales.csv").read_bytes()
+    assert len(written) > 1 << 20  # past what a download keeps in memory
+    assert written == zoho.emulator.ground_truth.analytics_view("Sales")
+    assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("*zsync-tmp*"))

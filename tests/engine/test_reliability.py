@@ -9,6 +9,7 @@ from zsync.emulator import EmulatorConfig, FaultConfig
 from zsync.errors import ConfigError
 from zsync.http.session import ZohoSession
 from zsync.scheduler import RunOptions
+from zsync.sinks.spool import Spool
 from zsync.spec import load_spec
 
 from .conftest import TIME_SCALE
@@ -210,7 +211,7 @@ async def test_token_never_goes_to_a_foreign_host(zoho) -> None:
     connection = spec.connections["crm"]
     async with ZohoSession(connection, spec.jobs["leads"].retry) as session:
         with pytest.raises(ConfigError, match="refusing to send"):
-            await session.download("https://evil.example.com/result.zip", zoho.tmp / "x")
+            await session.download("https://evil.example.com/result.zip", Spool(zoho.tmp / "x"))
     assert zoho.emulator.request_count("oauth.token") == 0
 
 

@@ -13,6 +13,7 @@ import pytest
 from zsync.sinks.atomic import AtomicFile
 from zsync.sinks.records import CsvRecords, split_header
 from zsync.sinks.result import ResultError, ResultWriter
+from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 
 
@@ -129,7 +130,7 @@ def test_zip_member_streams_into_the_output(tmp_path) -> None:
     payload = b"id,v\n" + b"".join(f"{i},{random.random()}\n".encode() for i in range(5000))
     writer = ResultWriter(tmp_path / "out.csv", "csv")
     page = writer.page()
-    assert extract_single(_zip(tmp_path, payload), page) == "1.csv"
+    assert extract_single(Spool(_zip(tmp_path, payload)), page) == "1.csv"
     page.close()
     output = writer.commit()
     assert (tmp_path / "out.csv").read_bytes() == payload
@@ -144,7 +145,7 @@ def test_corrupt_zip_is_refused(tmp_path) -> None:
     path.write_bytes(bytes(data))
     writer = ResultWriter(tmp_path / "out.csv", "csv")
     with pytest.raises(ResultError, match="corrupt"):
-        extract_single(path, writer.page())
+        extract_single(Spool(path), writer.page())
     writer.abort()
     assert not (tmp_path / "out.csv").exists()
 
@@ -154,7 +155,7 @@ def test_truncated_zip_is_refused(tmp_path) -> None:
     path.write_bytes(path.read_bytes()[:-30])
     writer = ResultWriter(tmp_path / "out.csv", "csv")
     with pytest.raises(ResultError, match="corrupt"):
-        extract_single(path, writer.page())
+        extract_single(Spool(path), writer.page())
 
 
 @pytest.mark.parametrize(

@@ -126,9 +126,7 @@ def test_landed_imports_find_earlier_runs_of_the_same_file(tmp_path) -> None:
             JobPut(
                 "20260101T000000Z-000001",
                 "load",
-                job.__class__(
-                    **{**job.__dict__, "status": "succeeded", "imported": imported(4, 2)}
-                ),
+                replace(job, status="succeeded", imported=imported(4, 2)),
             ),
             RunPut(_run("20260101T000000Z-000002")),
             JobPut(

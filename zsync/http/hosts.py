@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +32,7 @@ def hosts_for(connection: Connection) -> Hosts:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def origin(url: str) -> str:
     """scheme://host[:port] of `url`, lower-cased: what host pinning compares."""
     parts = urlsplit(url)

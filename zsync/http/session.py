@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +30,7 @@ from zsync.errors import (
 )
 from zsync.http.hosts import Hosts, hosts_for, origin
 from zsync.http.retry import backoff, retry_after
+from zsync.sinks.spool import MEMORY_LIMIT, Spool
 from zsync.spec.model import Connection, Retry
 
 TOKEN_MARGIN = 60.0  # refresh this long before Zoho says the token expires
@@ -170,9 +170,9 @@ class ZohoSession:
         )
 
     async def download(
-        self, url: str, destination: Path, *, headers: Mapping[str, str] | None = None
+        self, url: str, destination: Spool, *, headers: Mapping[str, str] | None = None
     ) -> Mapping[str, str]:
-        """Stream a result to `destination` (rewritten on each retry); returns its headers."""
+        """Fetch a result into `destination` (rewritten on each retry); returns its headers."""
         reply = await self._send(
             "GET", url, headers=headers, authorize=True, retry_unsafe=True, destination=destination
         )
@@ -189,7 +189,7 @@ class ZohoSession:
         json_body: Any = None,
         data: Any = None,
         headers: Mapping[str, str] | None = None,
-        destination: Path | None = None,
+        destination: Spool | None = None,
     ) -> Reply:
         assert self._session is not None, "use ZohoSession as an async context manager"
         if origin(url) not in self._allowed:
@@ -319,10 +319,16 @@ def _parse(raw: bytes) -> Any:
         return _NOT_JSON
 
 
-async def _stream_to(response: aiohttp.ClientResponse, destination: Path) -> None:
+async def _stream_to(response: aiohttp.ClientResponse, destination: Spool) -> None:
     expected = response.content_length
+    if expected is not None and expected <= MEMORY_LIMIT:
+        body = await response.content.read(expected + 1)
+        if len(body) != expected:
+            raise aiohttp.ClientPayloadError(f"download cut short: {len(body)} of {expected} bytes")
+        destination.keep(body)
+        return
     written = 0
-    with open(destination, "wb") as handle:
+    with destination.file() as handle:
         async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
             handle.write(chunk)
             written += len(chunk)

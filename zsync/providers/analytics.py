@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from zsync.errors import ConfigError, GarbageReply, RemoteError, ResultExpired
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical
+from zsync.sinks.spool import Spool
 from zsync.spec.model import AnalyticsExport
 
 JOB_CODES: dict[str, State] = {
@@ -78,7 +78,7 @@ class AnalyticsExportProvider:
         )
 
     async def download(
-        self, remote_id: str, status: Status, destination: Path
+        self, remote_id: str, status: Status, destination: Spool
     ) -> Mapping[str, str]:
         path = f"{self.base}/bulk/workspaces/{self.workspace}/exportjobs/{remote_id}/data"
         url = resolve(self.session.hosts.analytics, status.download_url or path)

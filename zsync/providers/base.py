@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
 from zsync.errors import RemoteError
 from zsync.http.session import Reply, ZohoSession
 from zsync.sinks.result import FileKind
+from zsync.sinks.spool import Spool
 
 State = Literal["pending", "running", "completed", "failed", "not_found", "expired"]
 TERMINAL: frozenset[State] = frozenset({"completed", "failed", "not_found", "expired"})
@@ -44,7 +44,7 @@ class Provider(Protocol):
     async def status(self, remote_id: str) -> Status: ...
 
     async def download(
-        self, remote_id: str, status: Status, destination: Path
+        self, remote_id: str, status: Status, destination: Spool
     ) -> Mapping[str, str]:
         """Fetch the result of a completed job into `destination`; returns reply headers."""
         ...

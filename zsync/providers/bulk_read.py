@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from zsync.errors import GarbageReply, RemoteError, ResultExpired
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical, get_status
+from zsync.sinks.spool import Spool
 from zsync.spec.model import BulkReadExport, Condition, Criterion
 
 STATES: dict[str, State] = {
@@ -93,7 +93,7 @@ class BulkReadProvider:
         )
 
     async def download(
-        self, remote_id: str, status: Status, destination: Path
+        self, remote_id: str, status: Status, destination: Spool
     ) -> Mapping[str, str]:
         url = resolve(
             self.session.hosts.api,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from zsync.errors import GarbageReply, RemoteError
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.providers.base import State, canonical, get_status
+from zsync.sinks.spool import Spool
 from zsync.spec.model import BulkWriteImport
 
 STATES: dict[str, State] = {
@@ -105,7 +105,7 @@ class BulkWriteProvider:
             download_url=result.get("download_url") if isinstance(result, dict) else None,
         )
 
-    async def download(self, job_id: str, status: WriteStatus, destination: Path) -> None:
+    async def download(self, job_id: str, status: WriteStatus, destination: Spool) -> None:
         url = resolve(self.session.hosts.api, status.download_url or f"{self.url}/{job_id}/result")
         await self.session.download(url, destination)
 

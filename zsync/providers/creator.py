@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from zsync.errors import GarbageReply, RemoteError, ResultExpired
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical, get_status
 from zsync.sinks.result import FileKind
+from zsync.sinks.spool import Spool
 from zsync.spec.model import CreatorExport
 
 STATES: dict[str, State] = {
@@ -73,7 +73,7 @@ class CreatorExportProvider:
         )
 
     async def download(
-        self, remote_id: str, status: Status, destination: Path
+        self, remote_id: str, status: Status, destination: Spool
     ) -> Mapping[str, str]:
         # The v2.1 result endpoint, as documented; the status's download_url spells an older
         # path on the Creator host.

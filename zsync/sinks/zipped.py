@@ -1,24 +1,25 @@
 """Stream the one file inside a downloaded result ZIP (CRM, Bigin, Creator) into a page.
 
-The ZIP is on disk (downloaded streaming), so memory stays bounded; zipfile checks the
-member's CRC-32 when the read reaches its end, and a mismatch fails the page.
+The ZIP is in memory when small, else on disk (downloaded streaming), so memory stays
+bounded; zipfile checks the member's CRC-32 when the read reaches its end, and a mismatch
+fails the page.
 """
 
 from __future__ import annotations
 
 import zipfile
 import zlib
-from pathlib import Path
 
 from zsync.sinks.result import PageWriter, ResultError
+from zsync.sinks.spool import Spool
 
 CHUNK = 1 << 20
 
 
-def extract_single(archive_path: Path, page: PageWriter) -> str:
+def extract_single(spool: Spool, page: PageWriter) -> str:
     """Copy the archive's only file into `page`; returns that file's name."""
     try:
-        with zipfile.ZipFile(archive_path) as archive:
+        with spool.open() as handle, zipfile.ZipFile(handle) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) != 1:
                 names = ", ".join(m.filename for m in members) or "nothing"

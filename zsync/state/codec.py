@@ -20,18 +20,26 @@ from zsync.state.records import (
 def job_to_dict(record: JobRecord, *, remotes: bool = False) -> dict[str, Any]:
     """A job as the manifest shows it; `remotes=False` leaves its Zoho jobs out (the store
     keeps those in rows of their own)."""
-    data = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-    del data["remote_jobs"]
+    error = record.error
+    data: dict[str, Any] = {
+        "direction": record.direction,
+        "connection": record.connection,
+        "product": record.product,
+        "definition_sha256": record.definition_sha256,
+        "status": record.status,
+        "attempts": record.attempts,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "reason": record.reason,
+        "re_exported": record.re_exported,
+        "output": _output_dict(record.output),
+        "error": None
+        if error is None
+        else {"class": error.error_class, "code": error.code, "message": error.message},
+        "imported": _imported_dict(record.imported),
+    }
     if remotes:
         data["remote_jobs"] = [remote_to_dict(r) for r in record.remote_jobs]
-    data["output"] = _plain(record.output)
-    data["imported"] = _plain(record.imported)
-    error = record.error
-    data["error"] = (
-        None
-        if error is None
-        else {"class": error.error_class, "code": error.code, "message": error.message}
-    )
     return data
 
 
@@ -52,7 +60,24 @@ def job_from_dict(data: dict[str, Any], remote_jobs: tuple[RemoteJob, ...] = ())
 
 
 def remote_to_dict(remote: RemoteJob) -> dict[str, Any]:
-    return dataclasses.asdict(remote)
+    # By hand, not dataclasses.asdict: this runs for every status answer of every job.
+    return {
+        "id": remote.id,
+        "created_at": remote.created_at,
+        "page": remote.page,
+        "cursor": remote.cursor,
+        "status_calls": remote.status_calls,
+        "states": [{"state": s.state, "remote": s.remote, "at": s.at} for s in remote.states],
+        "count": remote.count,
+        "part": remote.part,
+        "first_row": remote.first_row,
+        "last_row": remote.last_row,
+        "mode": remote.mode,
+        "file_id": remote.file_id,
+        "summary": remote.summary,
+        "refused": remote.refused,
+        "definition": remote.definition,
+    }
 
 
 def remote_from_dict(data: dict[str, Any]) -> RemoteJob:
@@ -83,8 +108,24 @@ def _output(data: dict[str, Any] | None) -> OutputRecord | None:
     return None if data is None else OutputRecord(**_known(OutputRecord, data))
 
 
-def _plain(value: Any) -> Any:
-    return None if value is None else dataclasses.asdict(value)
+def _output_dict(output: OutputRecord | None) -> dict[str, Any] | None:
+    if output is None:
+        return None
+    return {
+        "path": output.path,
+        "bytes": output.bytes,
+        "rows": output.rows,
+        "sha256": output.sha256,
+        "pages": output.pages,
+    }
+
+
+def _imported_dict(imported: ImportRecord | None) -> dict[str, Any] | None:
+    if imported is None:
+        return None
+    data = dataclasses.asdict(imported)  # rare: once per import part
+    data["results"] = _output_dict(imported.results)
+    return data
 
 
 def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:

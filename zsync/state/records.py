@@ -39,14 +39,14 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StateChange:
     state: str
     remote: str
     at: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteJob:
     """One job at Zoho. Recorded with `id=None` before its create call (the intent), and
     given its id as soon as the create answers."""
@@ -79,7 +79,7 @@ class RemoteJob:
         return self.states[-1].state if self.states else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutputRecord:
     path: str
     bytes: int
@@ -88,7 +88,7 @@ class OutputRecord:
     pages: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportRecord:
     file: str
     bytes: int
@@ -106,14 +106,14 @@ class ImportRecord:
     results: OutputRecord | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ErrorRecord:
     error_class: ErrorClass
     message: str
     code: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JobRecord:
     direction: Direction
     connection: str
@@ -131,7 +131,7 @@ class JobRecord:
     imported: ImportRecord | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     run_id: str
     scope: str  # the job file's absolute path: one lock, one history per job file
@@ -148,7 +148,7 @@ class RunRecord:
     resumed_at: tuple[str, ...] = ()  # each time the run was resumed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LockHolder:
     """Who holds a job file's run lock: enough to tell whether it is still alive."""
 
@@ -164,7 +164,7 @@ class LockHolder:
         return f"run {self.run_id} (pid {self.pid} on {self.host}, since {self.started_at})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LandedImport:
     """An earlier run's import of the same file into the same target in the same mode."""
 

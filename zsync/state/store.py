@@ -80,6 +80,11 @@ class StateStore(Protocol):
     def jobs(self, run_id: str) -> dict[str, JobRecord]:
         """Every job of a run with its remote jobs, in the order they were first recorded."""
 
+    def jobs_text(self, run_id: str) -> str:
+        """The manifest's `jobs` object of a run as JSON text (one job per line, indented by
+        four spaces, remote jobs included, in the order jobs were first recorded): what a
+        renderer needs without building a record per field."""
+
     def job_counts(self, run_id: str) -> dict[str, int]:
         """How many jobs of a run are in each status."""
 
