@@ -102,9 +102,13 @@ class Scheduler:
 
     async def _execute(self, job: Job, semaphore: asyncio.Semaphore) -> None:
         name = job.name
-        record = self.recorder.update_job(
-            job.name, status="queued", error=None, reason=None, ended_at=None, output=None
-        )
+        record = self.recorder.jobs[name]
+        unfinished = ("queued", None, None, None)
+        if (record.status, record.error, record.reason, record.output) != unfinished:
+            # A resumed job's earlier end is history now.
+            record = self.recorder.update_job(
+                name, status="queued", error=None, reason=None, ended_at=None, output=None
+            )
 
         def running() -> None:
             self.recorder.update_job(

@@ -10,6 +10,7 @@ In-progress/Completed).
 from __future__ import annotations
 
 import enum
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,17 +75,20 @@ class JobBook:
     def __init__(self) -> None:
         self.jobs: dict[str, Job] = {}
         self.peaks: dict[tuple[str, str], int] = {}
+        # Per (org, kind): when each unfinished job ends, soonest first. A timeline is fixed
+        # once its job is added, so counting the active ones never scans the finished ones.
+        self._ends: dict[tuple[str, str], list[float]] = {}
 
     def active(self, org: str, kind: str, now: float) -> int:
         """Jobs of `kind` in `org` not yet terminal at `now` — what a concurrency cap counts."""
-        return sum(
-            1
-            for job in self.jobs.values()
-            if job.org == org and job.kind == kind and not job.phase(now).terminal
-        )
+        ends = self._ends.get((org, kind), [])
+        while ends and ends[0] <= now:
+            heapq.heappop(ends)
+        return len(ends)
 
     def add(self, job: Job, now: float) -> None:
         self.jobs[job.id] = job
+        heapq.heappush(self._ends.setdefault((job.org, job.kind), []), job.timeline.finished_at)
         # Concurrency only rises at a create, so sampling here sees every peak.
         key = (job.org, job.kind)
         self.peaks[key] = max(self.peaks.get(key, 0), self.active(job.org, job.kind, now))

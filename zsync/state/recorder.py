@@ -140,15 +140,16 @@ class Recorder:
                     self.batches += 1
                 except BaseException as exc:  # reported to every waiter, and at close
                     self._failure = exc
-            for item in items:
-                if isinstance(item, _Barrier):
-                    item.loop.call_soon_threadsafe(_settle, item.future, self._failure)
+            barriers = [item for item in items if isinstance(item, _Barrier)]
+            if barriers:  # one wake-up of the loop for the whole batch
+                barriers[0].loop.call_soon_threadsafe(_settle, barriers, self._failure)
 
 
-def _settle(future: asyncio.Future[None], failure: BaseException | None) -> None:
-    if future.done():
-        return
-    if failure is None:
-        future.set_result(None)
-    else:
-        future.set_exception(StateError(f"the state store failed: {failure}"))
+def _settle(barriers: list[_Barrier], failure: BaseException | None) -> None:
+    for barrier in barriers:
+        if barrier.future.done():  # its waiter was cancelled
+            continue
+        if failure is None:
+            barrier.future.set_result(None)
+        else:
+            barrier.future.set_exception(StateError(f"the state store failed: {failure}"))
