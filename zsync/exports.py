@@ -21,7 +21,7 @@ from zsync.errors import GarbageReply, RemoteJobFailed, ResultExpired
 from zsync.polling import poll_until_done
 from zsync.providers.base import Page, Provider, Status
 from zsync.sinks.atomic import unique_suffix
-from zsync.sinks.result import ResultError, ResultWriter
+from zsync.sinks.result import Output, ResultError, ResultWriter
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 from zsync.slots import JobSlot
@@ -51,10 +51,11 @@ class ExportRun:
         writer = ResultWriter(self.destination, self.provider.kind, per_page=per_page)
         try:
             page: Page | None = self.provider.first_page()
+            output: Output | None = None
             while page is not None:
-                status, headers = await self._page(page, writer)
+                status, headers, output = await self._page(page, writer)
                 page = self.provider.next_page(status, headers)
-            output = await asyncio.to_thread(writer.commit)
+            assert output is not None, "the last page commits the result"
         except BaseException:
             writer.abort()
             raise
@@ -62,7 +63,9 @@ class ExportRun:
             str(output.path), output.bytes, output.rows, output.sha256, output.pages
         )
 
-    async def _page(self, page: Page, writer: ResultWriter) -> tuple[Status, Mapping[str, str]]:
+    async def _page(
+        self, page: Page, writer: ResultWriter
+    ) -> tuple[Status, Mapping[str, str], Output | None]:
         for attempt in (1, 2):
             remote_id, status = await self._remote_job(page, reuse=attempt == 1)
             if status.state == "failed":
@@ -74,14 +77,14 @@ class ExportRun:
             try:
                 if status.state != "completed":
                     raise ResultExpired(f"job {remote_id} is gone ({status.remote})")
-                headers = await self._fetch(remote_id, status, writer)
+                headers, output = await self._fetch(remote_id, status, writer)
             except ResultExpired:
                 if attempt == 2:
                     raise
                 self.progress(f"result of {remote_id} expired before download; exporting again")
                 self.recorder.update_job(self.job.name, re_exported=True)
                 continue
-            return status, headers
+            return status, headers, output
         raise AssertionError("unreachable")
 
     def _known(self, page: Page) -> tuple[int, str] | None:
@@ -122,8 +125,6 @@ class ExportRun:
                     + (f" (page {page.number})" if page.number and page.number > 1 else "")
                 )
             status = await self._poll(remote_id, index)
-            if status.records is not None:
-                self.recorder.update_remote(name, index, count=status.records)
         return remote_id, status
 
     async def _create(self, page: Page, index: int) -> str:
@@ -141,17 +142,20 @@ class ExportRun:
             lambda: self.provider.status(remote_id),
             self.job.poll,
             lambda status: self.recorder.remote_state(
-                self.job.name, index, status.state, status.remote
+                self.job.name, index, status.state, status.remote, status.records
             ),
         )
 
     async def _fetch(
         self, remote_id: str, status: Status, writer: ResultWriter
-    ) -> Mapping[str, str]:
+    ) -> tuple[Mapping[str, str], Output | None]:
+        """Download a page and add it to the result; the last page also commits the result
+        (in the same worker-thread call: one hand-off per page, not two)."""
         download = Spool(self.scratch / f"{self.job.name}-{remote_id}-{unique_suffix()}.part")
         try:
             headers = await self.provider.download(remote_id, status, download)
-            await asyncio.to_thread(self._append, download, writer)
+            last = self.provider.next_page(status, headers) is None
+            output = await asyncio.to_thread(self._append, download, writer, last)
         except ResultError as exc:
             raise GarbageReply(
                 f"the result of {self.provider_name} job {remote_id} is unusable: {exc}",
@@ -159,9 +163,9 @@ class ExportRun:
             ) from exc
         finally:
             download.discard()
-        return headers
+        return headers, output
 
-    def _append(self, download: Spool, writer: ResultWriter) -> None:
+    def _append(self, download: Spool, writer: ResultWriter, last: bool) -> Output | None:
         page = writer.page()
         if self.provider.zipped:
             extract_single(download, page)
@@ -170,6 +174,7 @@ class ExportRun:
                 while chunk := handle.read(COPY_CHUNK):
                     page.write(chunk)
         page.close()
+        return writer.commit() if last else None
 
     @property
     def provider_name(self) -> str:

@@ -108,13 +108,22 @@ class Recorder:
         self._send(RemotePut(self.run.run_id, name, index, remotes[index]))
         return remotes[index]
 
-    def remote_state(self, name: str, index: int, state: str, remote: str) -> None:
-        """Count a status call; record the state when it changed."""
+    def remote_state(
+        self, name: str, index: int, state: str, remote: str, count: int | None = None
+    ) -> None:
+        """Count a status call; record the state when it changed, and the records Zoho
+        says the job holds when it says."""
         current = self.jobs[name].remote_jobs[index]
         states = current.states
         if not states or (states[-1].state, states[-1].remote) != (state, remote):
             states = (*states, StateChange(state, remote, now()))
-        self.update_remote(name, index, states=states, status_calls=current.status_calls + 1)
+        self.update_remote(
+            name,
+            index,
+            states=states,
+            status_calls=current.status_calls + 1,
+            count=current.count if count is None else count,
+        )
 
     def _send(self, change: Change) -> None:
         self.changes += 1

@@ -7,6 +7,7 @@ holds a secret: nothing from a connection's auth is given to them.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -31,8 +32,18 @@ Outcome = Literal[
 ErrorClass = Literal["config", "remote", "transient", "timeout", "internal"]
 
 
+_second: tuple[int, str] = (0, "")
+
+
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC now as 2026-01-31T12:00:00.123456Z. Called for every status answer of every job:
+    the formatted second is reused while it lasts."""
+    global _second
+    moment = time.time()
+    whole = int(moment)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int((moment - whole) * 1_000_000):06d}Z"
 
 
 def new_run_id() -> str:
