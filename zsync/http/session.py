@@ -78,6 +78,7 @@ class ZohoSession:
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._tokens = _TokenCache()
+        self._views: dict[Retry, ZohoSession] = {}
 
     async def __aenter__(self) -> ZohoSession:
         self._session = aiohttp.ClientSession(
@@ -88,8 +89,13 @@ class ZohoSession:
     def with_retry(self, retry: Retry) -> ZohoSession:
         """The same session, token and connection pool, retrying as `retry` says (a job's
         own retry settings)."""
-        view = copy.copy(self)
-        view.retry = retry
+        if retry == self.retry:
+            return self
+        view = self._views.get(retry)
+        if view is None:  # one per distinct setting, not one per job
+            view = copy.copy(self)
+            view.retry = retry
+            self._views[retry] = view
         return view
 
     async def __aexit__(self, *exc: object) -> None:
