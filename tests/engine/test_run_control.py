@@ -83,3 +83,32 @@ async def test_output_json_prints_the_manifest(zoho) -> None:
     assert printed["outcome"] == "succeeded"
     assert printed["jobs"]["sales"]["output"]["rows"] > 0
     assert stderr.decode().strip().splitlines()[-1].startswith("manifest: ")
+
+
+async def test_a_state_store_that_fails_stops_the_run_with_its_own_error(zoho, monkeypatch) -> None:
+    import sqlite3
+
+    import pytest
+
+    import zsync.runs
+    from zsync.errors import StateError
+    from zsync.state.sqlite import SqliteStore
+
+    class FailingStore(SqliteStore):
+        """Fails as a full disk would, once the run is under way."""
+
+        calls = 0
+
+        def apply(self, changes) -> None:
+            FailingStore.calls += 1
+            if FailingStore.calls > 3:
+                raise sqlite3.OperationalError("database or disk is full")
+            super().apply(changes)
+
+    monkeypatch.setattr(zsync.runs, "open_store", lambda d: FailingStore(d / "state.db"))
+    with pytest.raises(StateError, match="disk is full"):
+        await zoho.run("""\
+            sales:
+              export: {from: analytics, view: Sales}
+              output: sales.csv
+            """)

@@ -169,7 +169,6 @@ class LockHolder:
     host: str
     started_at: str
     process_start: str | None = None  # the process's start time (tells a reused pid apart)
-    command: str = "run"
 
     def describe(self) -> str:
         return f"run {self.run_id} (pid {self.pid} on {self.host}, since {self.started_at})"
