@@ -82,7 +82,11 @@ class ZohoSession:
 
     async def __aenter__(self) -> ZohoSession:
         self._session = aiohttp.ClientSession(
-            timeout=self._timeout, headers={"User-Agent": f"zsync/{__version__}"}
+            timeout=self._timeout,
+            headers={"User-Agent": f"zsync/{__version__}"},
+            # Zoho's APIs authenticate by token, never by cookie: no jar to fill and filter
+            # on every request (nor a cookie of one host ever offered to another).
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self
 
