@@ -22,7 +22,7 @@ from zsync.scheduler import RunOptions, Scheduler, outcome_of
 from zsync.state.recorder import Recorder
 from zsync.state.records import now
 
-SWITCH_INTERVAL = 0.0005  # seconds
+SWITCH_INTERVAL = 0.0002  # seconds
 SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
