@@ -59,7 +59,7 @@ def reading(directory: Path) -> Iterator[SqliteStore | None]:
         yield None
         return
     try:
-        store = SqliteStore(path)
+        store = SqliteStore(path, read_only=True)
     except StateError as exc:  # its message names the file
         raise UsageError(str(exc)) from exc
     try:

@@ -79,14 +79,28 @@ CREATE TABLE IF NOT EXISTS locks (scope TEXT PRIMARY KEY, holder TEXT NOT NULL);
 
 
 class SqliteStore:
-    """`SqliteStore(path)`; safe to use from several threads, each on its own connection."""
+    """`SqliteStore(path)`; safe to use from several threads, each on its own connection.
+    `read_only=True` (zsync status, zsync runs) opens an existing file without writing to it:
+    a state dir on a read-only volume, or one a run is busy with, reads as well."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        if read_only:
+            try:
+                row = (
+                    self._connection()
+                    .execute("SELECT value FROM meta WHERE key = 'schema_version'")
+                    .fetchone()
+                )
+            except sqlite3.Error as exc:
+                raise StateError(f"can't open the state store {path}: {exc}") from exc
+            self._check_version(row[0] if row else None)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._connection().executescript(SCHEMA)  # IF NOT EXISTS: idempotent, own commit
         except sqlite3.Error as exc:
@@ -98,11 +112,14 @@ class SqliteStore:
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise StateError(
-                    f"{path} was written by a newer zsync (state format {row[0]}; this zsync "
-                    f"reads up to {SCHEMA_VERSION}): upgrade zsync, or use another --state-dir"
-                )
+            self._check_version(row[0] if row else None)
+
+    def _check_version(self, found: str | None) -> None:
+        if found is not None and int(found) > SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path} was written by a newer zsync (state format {found}; this zsync "
+                f"reads up to {SCHEMA_VERSION}): upgrade zsync, or use another --state-dir"
+            )
 
     # -- connections -------------------------------------------------------------------------
 
@@ -110,16 +127,22 @@ class SqliteStore:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             try:
+                # Read-only opens by URI so SQLite writes nothing, not even the WAL setting.
+                where = f"{self.path.resolve().as_uri()}?mode=ro" if self.read_only else self.path
                 db = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                    where,
+                    uri=self.read_only,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
                 )
-                db.execute("PRAGMA journal_mode = WAL")
-                # FULL: a committed intent survives a power cut, not only a killed process.
-                db.execute("PRAGMA synchronous = FULL")
                 db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 # A run of 10,000 jobs keeps its rows in memory (the default is 2 MB): a
                 # change costs the same in a big run as in a small one.
                 db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+                if not self.read_only:
+                    db.execute("PRAGMA journal_mode = WAL")
+                    # FULL: a committed intent survives a power cut, not only a killed process.
+                    db.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
                 raise StateError(f"can't open the state store {self.path}: {exc}") from exc
             self._local.db = db
