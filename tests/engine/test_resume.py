@@ -201,3 +201,64 @@ async def test_a_full_cap_at_zoho_waits_for_a_slot(start, tmp_path) -> None:
     remotes = run.job("sales")["remote_jobs"]
     assert len(remotes) == 1 and remotes[0]["id"] and remotes[0]["refused"] is None
     assert zoho.emulator.creates("analytics.export") == 6
+
+
+async def test_a_rerun_of_a_crm_insert_writes_nothing_twice(zoho) -> None:
+    write_csv(zoho.tmp / "out/l.csv", [["Last_Name"], ["Once A"], ["Once B"]])
+    jobs = "leads:\n  import: {to: crm, module: Leads, file: l.csv}\n"
+    first = await zoho.run(jobs)
+    assert first.code == 0, first.log
+    again = await zoho.run(jobs)
+    assert again.code == 0, again.log
+    assert again.job("leads")["status"] == "skipped"
+    assert zoho.emulator.creates("crm.write") == 1
+    names = [r["Last_Name"] for r in zoho.emulator.rows("crm", "Leads")]
+    assert names.count("Once A") == names.count("Once B") == 1
+
+
+async def test_a_file_changed_after_some_of_its_rows_landed_is_refused(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    jobs = """\
+        load:
+          import: {to: analytics, table: Customers, file: c.csv, max_part_size: 1024}
+        """
+
+    async def fail_part_two() -> None:
+        while zoho.emulator.creates("analytics.import") < 1:
+            await asyncio.sleep(0.002)
+        zoho.emulator.faults.fail_next_jobs("analytics.import")
+
+    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    assert failed.job("load")["imported"]["parts_landed"] == 1
+    write_csv(zoho.tmp / "out/c.csv", customers(60, note=" edited"))
+    resumed = await zoho.run(jobs, resume=failed.run_id)
+    assert resumed.code == 1
+    message = resumed.job("load")["error"]["message"]
+    assert "changed since an earlier try of this job sent" in message
+    assert "--reimport load" in message
+    assert zoho.emulator.creates("analytics.import") == 2  # nothing more was sent
+
+
+async def test_a_resumed_truncateadd_whose_part_failed_starts_over(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    jobs = """\
+        load:
+          import:
+            {to: analytics, table: Customers, file: c.csv, mode: truncateadd, max_part_size: 1024}
+        """
+
+    async def fail_part_two() -> None:
+        while zoho.emulator.creates("analytics.import") < 1:
+            await asyncio.sleep(0.002)
+        zoho.emulator.faults.fail_next_jobs("analytics.import")
+
+    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    assert failed.code == 1
+    resumed = await zoho.run(jobs, resume=failed.run_id)
+    assert resumed.code == 0, resumed.log
+    assert any("starting over from part 1" in line for line in resumed.log)
+    await asyncio.sleep(0.1)
+    rows = [r["Customer"] for r in zoho.emulator.rows("analytics", "Customers")]
+    assert rows == [f"Import {i}" for i in range(60)]  # truncated once more, every row once
