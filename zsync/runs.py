@@ -173,6 +173,7 @@ def _resumed(
     store: StateStore, plan: Plan, run: RunRecord, emulator: str | None, report: Report
 ) -> tuple[RunRecord, dict[str, JobRecord], set[str]]:
     """The run record and jobs to go on with; the names of jobs whose records changed."""
+    run = store.run(run.run_id) or run  # as it is now we hold the lock (a waited-for run moved)
     before = store.jobs(run.run_id)
     jobs: dict[str, JobRecord] = {}
     changed: set[str] = set()
