@@ -267,6 +267,12 @@ class ImportRun:
 
         return record
 
+    def skipped(self, reason: str) -> ImportOutcome:
+        """Nothing sent: the file landed whole before (the record says what was read)."""
+        record = self.recorder.jobs[self.job.name].imported
+        assert record is not None
+        return ImportOutcome(record, 0, skipped=reason)
+
     def landed(self, **changes: object) -> ImportRecord:
         record = self.recorder.jobs[self.job.name].imported
         assert record is not None
@@ -318,7 +324,7 @@ class AnalyticsImportRun(ImportRun):
         try:
             layout, earlier = await self.prepare(action.max_part_size)
         except AlreadyImported as skip:
-            return self._skipped(str(skip))
+            return self.skipped(str(skip))
         view_id = await self.provider.find_table()
         if view_id is None and not action.create_table:
             raise ConfigError(
@@ -372,11 +378,6 @@ class AnalyticsImportRun(ImportRun):
         # Rows skipped under on_error skiprow were the user's choice, not a failure.
         return ImportOutcome(self.landed(added=added, skipped=skipped), 0)
 
-    def _skipped(self, reason: str) -> ImportOutcome:
-        record = self.recorder.jobs[self.job.name].imported
-        assert record is not None
-        return ImportOutcome(record, 0, skipped=reason)
-
 
 @dataclass
 class BulkWriteRun(ImportRun):
@@ -389,9 +390,7 @@ class BulkWriteRun(ImportRun):
         try:
             layout, earlier = await self.prepare(MAX_FILE_BYTES, MAX_RECORDS_PER_FILE)
         except AlreadyImported as skip:
-            record = self.recorder.jobs[self.job.name].imported
-            assert record is not None
-            return ImportOutcome(record, 0, skipped=str(skip))
+            return self.skipped(str(skip))
         header = next(csv.reader(io.StringIO(layout.header.decode("utf-8-sig"))), [])
         writer = ResultWriter(self.results, "csv")
         counts = {"added_count": 0, "updated_count": 0, "skipped_count": 0, "total_count": 0}
