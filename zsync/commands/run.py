@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode, SpecError, UsageError
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
+from zsync.progress import Progress
 from zsync.runner import run_plan
 from zsync.runs import started_run, state_dir_for
 from zsync.scheduler import RunOptions
@@ -59,16 +59,13 @@ def run(
     options = RunOptions(
         fail_fast=fail_fast, max_parallel=max_parallel, reimport=frozenset(reimport)
     )
-    started = time.monotonic()
-
-    def report(message: str) -> None:
-        click.echo(f"[{time.monotonic() - started:7.1f}s] {message}", err=True)
-
+    report = Progress()
     try:
         code, run_id = asyncio.run(
             _run(spec, select, exclude, states, options, emulator, resume, wait_lock, report)
         )
     except KeyboardInterrupt:  # before the run's own handlers were in place
+        report.flush()
         click.echo("zsync: interrupted", err=True)
         return ExitCode.INTERRUPTED
     path_of_manifest = manifest_path(states, run_id)
@@ -87,9 +84,9 @@ async def _run(
     emulator: bool,
     resume: str | None,
     wait_lock: float | None,
-    report: Callable[[str], None],
+    report: Progress,
 ) -> tuple[int, str]:
-    async with _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
+    async with report.written(), _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
         plan = build_plan(run_spec, select, exclude)
         async with started_run(
             plan,
