@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from zsync.background import beside
 from zsync.state.codec import job_to_dict
 from zsync.state.records import JobRecord, RunRecord
 from zsync.state.store import StateStore
@@ -112,13 +113,8 @@ async def rendered_while_running(
                 continue
             pause = max(every, 4 * (time.monotonic() - started))
 
-    task = asyncio.create_task(loop(), name="zsync manifest renderer")
-    try:
+    async with beside(loop(), "zsync manifest renderer"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def _write_atomic(path: Path, text: str) -> None:

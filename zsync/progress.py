@@ -13,6 +13,8 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
+from zsync.background import beside
+
 PROGRESS_EVERY = 0.1  # seconds: sooner than a person notices
 
 
@@ -39,11 +41,8 @@ class Progress:
                 await asyncio.sleep(PROGRESS_EVERY)
                 self.flush()
 
-        task = asyncio.create_task(keep_writing(), name="zsync progress")
         try:
-            yield
+            async with beside(keep_writing(), "zsync progress"):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             self.flush()
