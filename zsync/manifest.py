@@ -25,6 +25,7 @@ from zsync.state.records import JobRecord, RunRecord
 from zsync.state.store import StateStore
 
 SCHEMA_VERSION = 2
+WRITE_SLICE = 1 << 20  # characters
 RENDER_EVERY = 2.0  # seconds between renders while a run goes on, at the least
 
 
@@ -39,11 +40,12 @@ def render(run: RunRecord, jobs: dict[str, JobRecord]) -> dict[str, Any]:
     }
 
 
-def render_text(run: RunRecord, jobs_text: str) -> str:
-    """The manifest as JSON text around the store's `jobs` text: the run's keys indented,
-    one line per job (diffs and greps read well; big runs render fast)."""
+def render_text(run: RunRecord, jobs_text: str) -> list[str]:
+    """The manifest as JSON text around the store's `jobs` text, in pieces to write one after
+    another: the run's keys indented, one line per job (diffs and greps read well), and no
+    copy of a big run's text made whole (each copy holds the GIL)."""
     head = json.dumps(_head(run), indent=2)[: -len("\n}")]
-    return f'{head},\n  "jobs": {jobs_text}\n}}\n'
+    return [f'{head},\n  "jobs": ', jobs_text, "\n}\n"]
 
 
 def _head(run: RunRecord) -> dict[str, Any]:
@@ -117,11 +119,14 @@ async def rendered_while_running(
         yield
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str | list[str]) -> None:
     temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(3)}")
     try:
         with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                # In slices: encoding one holds the GIL; between them the event loop runs.
+                for start in range(0, len(piece), WRITE_SLICE):
+                    handle.write(piece[start : start + WRITE_SLICE])
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
