@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
-import hashlib
 import io
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -52,7 +51,6 @@ from zsync.state.recorder import Recorder
 from zsync.state.records import ImportRecord, OutputRecord, RemoteJob, now
 
 COPY_CHUNK = 1 << 20
-HASH_CHUNK = 1 << 20
 DEAD_STATES = frozenset({"failed", "not_found", "expired"})
 S = TypeVar("S", ImportStatus, WriteStatus)
 
@@ -104,9 +102,10 @@ class ImportRun:
         if not self.file.is_file():
             raise ConfigError(f"the file to import, {self.file}, doesn't exist")
         try:
-            layout, sha256 = await asyncio.to_thread(_layout, self.file, max_bytes, max_rows)
+            layout = await asyncio.to_thread(plan_parts, self.file, max_bytes, max_rows)
         except SplitError as exc:
             raise ConfigError(f"{self.file} can't be imported: {exc}") from exc
+        sha256 = layout.sha256
         before = self.recorder.jobs[self.job.name].imported
         earlier = self._earlier_parts() if before and before.sha256 == sha256 else {}
         if before and before.sha256 != sha256 and not self.reimport:
@@ -484,15 +483,6 @@ class BulkWriteRun(ImportRun):
             ) from exc
         finally:
             download.discard()
-
-
-def _layout(path: Path, max_bytes: int, max_rows: int | None) -> tuple[Layout, str]:
-    layout = plan_parts(path, max_bytes, max_rows)
-    hashed = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            hashed.update(chunk)
-    return layout, hashed.hexdigest()
 
 
 def _extract_page(download: Spool, writer: ResultWriter) -> None:

@@ -27,6 +27,18 @@ leads:
 """
 
 
+async def _cut_short_after_part_one(zoho, jobs: str):
+    """Run `jobs`, whose import's second part ends FAILED at Zoho: part 1 landed."""
+
+    async def fail_part_two() -> None:
+        while zoho.emulator.creates("analytics.import") < 1:
+            await asyncio.sleep(0.002)
+        zoho.emulator.faults.fail_next_jobs("analytics.import")
+
+    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    return failed
+
+
 def _count(rows, prefix: str) -> int:
     return sum(1 for r in rows if str(r["Customer"]).startswith(prefix))
 
@@ -72,12 +84,7 @@ async def test_an_import_cut_short_points_at_resume_which_sends_the_rest(start, 
           import: {to: analytics, table: Customers, file: c.csv, max_part_size: 1024}
         """
 
-    async def fail_part_two() -> None:
-        while zoho.emulator.creates("analytics.import") < 1:
-            await asyncio.sleep(0.002)
-        zoho.emulator.faults.fail_next_jobs("analytics.import")
-
-    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    failed = await _cut_short_after_part_one(zoho, jobs)
     assert failed.code == 1
     landed = failed.job("load")["imported"]
     assert landed["parts_landed"] == 1 and landed["parts"] == 3
@@ -224,12 +231,7 @@ async def test_a_file_changed_after_some_of_its_rows_landed_is_refused(start, tm
           import: {to: analytics, table: Customers, file: c.csv, max_part_size: 1024}
         """
 
-    async def fail_part_two() -> None:
-        while zoho.emulator.creates("analytics.import") < 1:
-            await asyncio.sleep(0.002)
-        zoho.emulator.faults.fail_next_jobs("analytics.import")
-
-    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    failed = await _cut_short_after_part_one(zoho, jobs)
     assert failed.job("load")["imported"]["parts_landed"] == 1
     write_csv(zoho.tmp / "out/c.csv", customers(60, note=" edited"))
     resumed = await zoho.run(jobs, resume=failed.run_id)
@@ -249,12 +251,7 @@ async def test_a_resumed_truncateadd_whose_part_failed_starts_over(start, tmp_pa
             {to: analytics, table: Customers, file: c.csv, mode: truncateadd, max_part_size: 1024}
         """
 
-    async def fail_part_two() -> None:
-        while zoho.emulator.creates("analytics.import") < 1:
-            await asyncio.sleep(0.002)
-        zoho.emulator.faults.fail_next_jobs("analytics.import")
-
-    failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
+    failed = await _cut_short_after_part_one(zoho, jobs)
     assert failed.code == 1
     resumed = await zoho.run(jobs, resume=failed.run_id)
     assert resumed.code == 0, resumed.log

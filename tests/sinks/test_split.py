@@ -77,3 +77,16 @@ def test_row_cap(tmp_path) -> None:
     layout = plan_parts(path, 10_000, max_rows=4)
     assert [p.rows for p in layout.parts] == [4, 4, 2]
     assert layout.rows_before(3) == 8
+
+
+def test_the_scan_hashes_the_whole_file(tmp_path) -> None:
+    import hashlib
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 5000 + b"3,4")  # no trailing newline
+    layout = plan_parts(path, 2048)
+    assert len(layout.parts) > 1
+    assert layout.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    header_only = tmp_path / "h.csv"
+    header_only.write_bytes(b"a,b")
+    assert plan_parts(header_only, 2048).sha256 == hashlib.sha256(b"a,b").hexdigest()

@@ -7,6 +7,7 @@ cut. The file is scanned once in chunks; parts are read back from it when upload
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ class Part(NamedTuple):
 class Layout(NamedTuple):
     header: bytes
     parts: list[Part]
+    sha256: str = ""  # of the whole file, taken during the one scan
 
     @property
     def rows(self) -> int:
@@ -45,6 +47,7 @@ class Layout(NamedTuple):
 def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layout:
     """Where to cut `path` so each part (header included) is at most `max_bytes` and holds
     at most `max_rows` records."""
+    hashed = hashlib.sha256()
     with open(path, "rb") as handle:
         head = handle.read(SCAN_CHUNK)
         split = split_header(head)
@@ -52,11 +55,14 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
             more = handle.read(SCAN_CHUNK)
             if not more:
                 if head.strip():
-                    return Layout(head if head.endswith(b"\n") else head + b"\n", [])
+                    hashed.update(head)
+                    header_only = head if head.endswith(b"\n") else head + b"\n"
+                    return Layout(header_only, [], hashed.hexdigest())
                 raise SplitError(f"{path} is empty: no header row")
             head += more
             split = split_header(head)
         header = split[0]
+        hashed.update(head[: len(header)])
         if len(header) >= max_bytes:
             raise SplitError(f"the header row alone is {len(header)} bytes, over the part cap")
         budget = max_bytes - len(header)
@@ -72,6 +78,7 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
             chunk = handle.read(SCAN_CHUNK)
             if not chunk:
                 break
+            hashed.update(chunk)
             data = pending + chunk
             base = offset - len(pending)
             position = 0
@@ -109,7 +116,7 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
             rows_in_part += 1
         if last_end > start:
             parts.append(_part(len(parts) + 1, start, last_end, rows_in_part, header))
-    return Layout(header, parts)
+    return Layout(header, parts, hashed.hexdigest())
 
 
 def read_part(path: Path, layout: Layout, part: Part, chunk: int = SCAN_CHUNK) -> Iterator[bytes]:

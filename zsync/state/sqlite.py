@@ -151,10 +151,10 @@ class SqliteStore:
         return db
 
     @contextmanager
-    def _transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._connection()
         try:
-            db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            db.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
             try:
                 yield db
             except BaseException:
