@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 import pytest
 import yaml
 
 from zsync.emulator import EmulatorConfig, FaultConfig
 from zsync.errors import ConfigError
+from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.scheduler import RunOptions
 from zsync.sinks.spool import Spool
@@ -213,6 +216,34 @@ async def test_token_never_goes_to_a_foreign_host(zoho) -> None:
         with pytest.raises(ConfigError, match="refusing to send"):
             await session.download("https://evil.example.com/result.zip", Spool(zoho.tmp / "x"))
     assert zoho.emulator.request_count("oauth.token") == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "{base}.evil.example.com/result.zip",  # the allowed host as a prefix of another
+        "{base}@evil.example.com/result.zip",  # ... as user-info in front of another
+        "{base}0/result.zip",  # ... with another port
+        "//evil.example.com/result.zip",
+    ],
+)
+async def test_token_never_goes_to_a_look_alike_host(zoho, url: str) -> None:
+    spec = load_spec(zoho.spec(LEADS), {})
+    connection = spec.connections["crm"]
+    async with ZohoSession(connection, spec.jobs["leads"].retry) as session:
+        with pytest.raises(ConfigError, match="refusing to send"):
+            target = url.format(base=connection.base_url)
+            await session.download(target, Spool(zoho.tmp / "x"))
+    assert zoho.emulator.request_count("oauth.token") == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/crm/bulk/v8/read/1/result", "/a/./b", "/a/../b", "//evil.example.com/x", "x/y", "/a?b=/.c"],
+)
+def test_a_relative_download_url_resolves_as_urljoin_does(url: str) -> None:
+    base = "https://www.zohoapis.com"
+    assert resolve(base, url) == urljoin(base + "/", url)
 
 
 async def test_seeded_fault_rates_are_survived(start, tmp_path) -> None:

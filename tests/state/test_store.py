@@ -15,7 +15,7 @@ from zsync.errors import LockedError, StateError
 from zsync.manifest import point_latest, read_latest, write_manifest
 from zsync.resources import load_schema
 from zsync.state.lock import alive, holder_for, take_lock
-from zsync.state.recorder import Recorder
+from zsync.state.recorder import Recorder, _coalesced
 from zsync.state.records import (
     ErrorRecord,
     ImportRecord,
@@ -87,6 +87,31 @@ async def test_changes_reach_the_store_and_render_a_valid_manifest(tmp_path) -> 
     assert written["outcome"] == "failed"
     assert read_latest(tmp_path) == path
     assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json"]
+
+
+def test_a_batch_writes_each_row_once_with_its_last_value(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    run = _run()
+    job = JobRecord(direction="export", connection="c", product="crm")
+    remote = RemoteJob(id=None, created_at=now())
+    batch = [
+        RunPut(run),
+        JobPut(run.run_id, "b", job),
+        JobPut(run.run_id, "a", job),
+        RemotePut(run.run_id, "b", 0, remote),
+        *(RemotePut(run.run_id, "b", 0, replace(remote, status_calls=n)) for n in range(1, 6)),
+        JobPut(run.run_id, "b", replace(job, status="succeeded")),
+        RunPut(replace(run, outcome="succeeded")),
+    ]
+    db = store._connection()
+    before = db.total_changes
+    store.apply(_coalesced(batch))
+    assert db.total_changes - before == 4  # the run, two jobs, one Zoho job
+    jobs = store.jobs(run.run_id)
+    assert list(jobs) == ["b", "a"]  # in the order they were first queued
+    assert jobs["b"].status == "succeeded"
+    assert jobs["b"].remote_jobs[0].status_calls == 5
+    assert store.run(run.run_id) == replace(run, outcome="succeeded")
 
 
 def test_a_change_writes_one_row_whatever_the_run_size(tmp_path) -> None:

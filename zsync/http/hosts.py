@@ -41,4 +41,8 @@ def origin(url: str) -> str:
 
 def resolve(base: str, url: str) -> str:
     """`url` made absolute against `base` (Zoho hands out relative download URLs)."""
+    if url.startswith("/") and not url.startswith("//") and "/." not in url and "\\" not in url:
+        # A plain absolute path, the usual case: what urljoin would make of it, without
+        # parsing both (a download's URL is resolved once per page of every job).
+        return origin(base) + url
     return urljoin(base + "/", url)

@@ -75,6 +75,9 @@ class ZohoSession:
         self.retry = retry
         self.hosts: Hosts = hosts_for(connection)
         self._allowed = self.hosts.all()
+        # "https://host/": a URL starting with one of these is on an allowed host, no parse
+        # needed (the port or user-info of "https://host:1@evil" can't follow a slash).
+        self._allowed_prefixes = tuple(f"{host}/" for host in self._allowed)
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._tokens = _TokenCache()
@@ -202,7 +205,7 @@ class ZohoSession:
         destination: Spool | None = None,
     ) -> Reply:
         assert self._session is not None, "use ZohoSession as an async context manager"
-        if origin(url) not in self._allowed:
+        if not url.startswith(self._allowed_prefixes) and origin(url) not in self._allowed:
             raise ConfigError(
                 f"refusing to send connection '{self.connection.name}''s token to "
                 f"{origin(url)}: not one of its Zoho hosts ({', '.join(sorted(self._allowed))})"

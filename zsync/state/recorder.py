@@ -144,7 +144,7 @@ class Recorder:
             stop = any(isinstance(i, _Stop) for i in items)
             if changes and self._failure is None:
                 try:
-                    self.store.apply(changes)
+                    self.store.apply(_coalesced(changes))
                     self.committed += len(changes)
                     self.batches += 1
                 except BaseException as exc:  # reported to every waiter, and at close
@@ -152,6 +152,21 @@ class Recorder:
             barriers = [item for item in items if isinstance(item, _Barrier)]
             if barriers:  # one wake-up of the loop for the whole batch
                 barriers[0].loop.call_soon_threadsafe(_settle, barriers, self._failure)
+
+
+def _coalesced(changes: list[Change]) -> list[Change]:
+    """One change per row: a batch commits as one transaction, so only each row's last
+    value is ever seen (a busy run writes a remote job's row several times per batch). The
+    row keeps its first place, so a job is inserted where it was first queued."""
+    latest: dict[tuple[Any, ...], Change] = {}
+    for change in changes:
+        if isinstance(change, RemotePut):
+            latest[(RemotePut, change.run_id, change.job, change.position)] = change
+        elif isinstance(change, JobPut):
+            latest[(JobPut, change.run_id, change.name)] = change
+        else:
+            latest[(RunPut, change.run.run_id)] = change
+    return list(latest.values())
 
 
 def _settle(barriers: list[_Barrier], failure: BaseException | None) -> None:
