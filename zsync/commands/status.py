@@ -15,6 +15,7 @@ from zsync import runs
 from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode, StateError, UsageError
 from zsync.manifest import render
+from zsync.sizes import human_bytes
 from zsync.state.lock import alive
 from zsync.state.records import JobRecord, LockHolder, RunRecord
 from zsync.state.sqlite import SqliteStore
@@ -154,17 +155,6 @@ def _problem(job: JobRecord) -> str:
     if job.reason:
         said.append(job.reason)
     return " ".join("; ".join(said).split())  # one line, whatever the message held
-
-
-def human_bytes(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 def when(stamp: str) -> str:

@@ -12,10 +12,16 @@ from typing import Any, Literal
 
 from zsync.durations import parse_duration
 from zsync.products import Direction, Product
+from zsync.sizes import parse_size
 
 DEFAULT_POLL = {"first": 1.0, "max": 30.0, "timeout": 7200.0}
 DEFAULT_RETRY = {"attempts": 5, "backoff": 1.0}
 DEFAULT_OUTPUT_DIR = "exports"
+DEFAULT_RESULTS: dict[str, float] = {
+    "max_size": 20 * 1024**3,
+    "max_zip_ratio": 200.0,
+    "stall_timeout": 120.0,
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,15 @@ class Poll:
 class Retry:
     attempts: int
     backoff: float
+
+
+@dataclass(frozen=True)
+class Results:
+    """What one download may be before zsync calls it bad (the `results:` settings)."""
+
+    max_size: int  # bytes, compressed and extracted alike
+    max_zip_ratio: float  # extracted bytes per compressed byte, past ZIP_RATIO_FLOOR
+    stall_timeout: float  # seconds without a byte
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,11 @@ class Job:
     action: Export | Import
     poll: Poll
     retry: Retry
+    results: Results = Results(
+        max_size=int(DEFAULT_RESULTS["max_size"]),
+        max_zip_ratio=DEFAULT_RESULTS["max_zip_ratio"],
+        stall_timeout=DEFAULT_RESULTS["stall_timeout"],
+    )
     output: str | None = None
     needs: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -182,9 +202,13 @@ def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
     defaults = data.get("defaults", {})
     base_poll = {**DEFAULT_POLL, **_durations(defaults.get("poll", {}))}
     base_retry = {**DEFAULT_RETRY, **_retry(defaults.get("retry", {}))}
+    base_results = {**DEFAULT_RESULTS, **_results(defaults.get("results", {}))}
     output_dir = path.parent / defaults.get("output_dir", DEFAULT_OUTPUT_DIR)
     connections = {name: _connection(name, raw) for name, raw in data["connections"].items()}
-    jobs = {name: _job(name, raw, base_poll, base_retry) for name, raw in data["jobs"].items()}
+    jobs = {
+        name: _job(name, raw, base_poll, base_retry, base_results)
+        for name, raw in data["jobs"].items()
+    }
     return Spec(path=path, output_dir=output_dir, connections=connections, jobs=jobs)
 
 
@@ -203,13 +227,20 @@ def _connection(name: str, raw: Mapping[str, Any]) -> Connection:
     )
 
 
-def _job(name: str, raw: Mapping[str, Any], poll: dict[str, float], retry: dict[str, Any]) -> Job:
+def _job(
+    name: str,
+    raw: Mapping[str, Any],
+    poll: dict[str, float],
+    retry: dict[str, Any],
+    results: dict[str, Any],
+) -> Job:
     action: Export | Import = _export(raw["export"]) if "export" in raw else _import(raw["import"])
     return Job(
         name=name,
         action=action,
         poll=Poll(**{**poll, **_durations(raw.get("poll", {}))}),
         retry=Retry(**{**retry, **_retry(raw.get("retry", {}))}),
+        results=Results(**{**results, **_results(raw.get("results", {}))}),
         output=raw.get("output"),
         needs=tuple(raw.get("needs", ())),
         tags=tuple(raw.get("tags", ())),
@@ -295,6 +326,17 @@ def _retry(raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = dict(raw)
     if "backoff" in out:
         out["backoff"] = parse_duration(out["backoff"])
+    return out
+
+
+def _results(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(raw)
+    if "max_size" in out:
+        out["max_size"] = parse_size(out["max_size"])
+    if "max_zip_ratio" in out:
+        out["max_zip_ratio"] = float(out["max_zip_ratio"])
+    if "stall_timeout" in out:
+        out["stall_timeout"] = parse_duration(out["stall_timeout"])
     return out
 
 
