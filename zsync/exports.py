@@ -44,11 +44,14 @@ class ExportRun:
     destination: Path
     scratch: Path
     definition: str  # the job's definition hash: which earlier Zoho jobs may be reused
+    root: Path  # the output directory, which the result must not leave
     progress: Progress = lambda message: None
 
     async def run(self) -> OutputRecord:
         per_page = (self.job.output or "").endswith("/")
-        writer = ResultWriter(self.destination, self.provider.kind, per_page=per_page)
+        writer = ResultWriter(
+            self.destination, self.provider.kind, per_page=per_page, root=self.root
+        )
         try:
             page: Page | None = self.provider.first_page()
             output: Output | None = None
@@ -149,31 +152,42 @@ class ExportRun:
     async def _fetch(
         self, remote_id: str, status: Status, writer: ResultWriter
     ) -> tuple[Mapping[str, str], Output | None]:
-        """Download a page and add it to the result; the last page also commits the result
-        (in the same worker-thread call: one hand-off per page, not two)."""
-        download = Spool(self.scratch / f"{self.job.name}-{remote_id}-{unique_suffix()}.part")
-        try:
-            headers = await self.provider.download(remote_id, status, download)
-            last = self.provider.next_page(status, headers) is None
-            output = await asyncio.to_thread(self._append, download, writer, last)
-        except ResultError as exc:
-            raise GarbageReply(
-                f"the result of {self.provider_name} job {remote_id} is unusable: {exc}",
-                code="BAD_RESULT",
-            ) from exc
-        finally:
-            download.discard()
-        return headers, output
+        """Download a page, check it and add it to the result; the last page also commits
+        the result (in the same worker-thread call: one hand-off per page, not two). A page
+        that fails its checks is downloaded again, within the job's retry budget: a second
+        GET of the same result usually serves a good copy."""
+        attempts = self.job.retry.attempts
+        for attempt in range(1, attempts + 1):
+            download = Spool(self.scratch / f"{self.job.name}-{remote_id}-{unique_suffix()}.part")
+            try:
+                headers = await self.provider.download(remote_id, status, download)
+                last = self.provider.next_page(status, headers) is None
+                output = await asyncio.to_thread(self._append, download, writer, status, last)
+                return headers, output
+            except ResultError as exc:
+                problem = f"the result of {self.provider_name} job {remote_id} is unusable: {exc}"
+                if attempt == attempts or exc.code is not None:
+                    raise GarbageReply(problem, code=exc.code or "BAD_RESULT") from exc
+                self.progress(f"{problem}; downloading it again ({attempt + 1} of {attempts})")
+            finally:
+                download.discard()
+        raise AssertionError("unreachable")
 
-    def _append(self, download: Spool, writer: ResultWriter, last: bool) -> Output | None:
+    def _append(
+        self, download: Spool, writer: ResultWriter, status: Status, last: bool
+    ) -> Output | None:
         page = writer.page()
-        if self.provider.zipped:
-            extract_single(download, page)
-        else:
-            with download.open() as handle:
-                while chunk := handle.read(COPY_CHUNK):
-                    page.write(chunk)
-        page.close()
+        try:
+            if self.provider.zipped:
+                extract_single(download, page, self.job.results)
+            else:
+                with download.open() as handle:
+                    while chunk := handle.read(COPY_CHUNK):
+                        page.write(chunk)
+            page.close(expected=status.records)
+        except BaseException:
+            page.discard()
+            raise
         return writer.commit() if last else None
 
     @property

@@ -46,7 +46,7 @@ from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 from zsync.slots import JobSlot
-from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job
+from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job, Results
 from zsync.state.recorder import Recorder
 from zsync.state.records import ImportRecord, OutputRecord, RemoteJob, now
 
@@ -382,6 +382,7 @@ class AnalyticsImportRun(ImportRun):
 class BulkWriteRun(ImportRun):
     provider: BulkWriteProvider
     results: Path
+    root: Path  # the output directory, which the results file must not leave
 
     async def run(self) -> ImportOutcome:
         action = self.job.action
@@ -391,7 +392,7 @@ class BulkWriteRun(ImportRun):
         except AlreadyImported as skip:
             return self.skipped(str(skip))
         header = next(csv.reader(io.StringIO(layout.header.decode("utf-8-sig"))), [])
-        writer = ResultWriter(self.results, "csv")
+        writer = ResultWriter(self.results, "csv", root=self.root)
         counts = {"added_count": 0, "updated_count": 0, "skipped_count": 0, "total_count": 0}
         try:
             for part in layout.parts:
@@ -473,22 +474,32 @@ class BulkWriteRun(ImportRun):
             archive.unlink(missing_ok=True)
 
     async def _results(self, job_id: str, status: WriteStatus, writer: ResultWriter) -> None:
-        download = Spool(self.scratch / f"{self.job.name}-{job_id}-{unique_suffix()}.zip")
-        try:
-            await self.provider.download(job_id, status, download)
-            await asyncio.to_thread(_extract_page, download, writer)
-        except ResultError as exc:
-            raise GarbageReply(
-                f"the results of bulk write {job_id} are unusable: {exc}", code="BAD_RESULT"
-            ) from exc
-        finally:
-            download.discard()
+        """Download a part's per-row results; one that fails its checks is downloaded
+        again, within the job's retry budget."""
+        attempts = self.job.retry.attempts
+        for attempt in range(1, attempts + 1):
+            download = Spool(self.scratch / f"{self.job.name}-{job_id}-{unique_suffix()}.zip")
+            try:
+                await self.provider.download(job_id, status, download)
+                await asyncio.to_thread(_extract_page, download, writer, self.job.results)
+                return
+            except ResultError as exc:
+                problem = f"the results of bulk write {job_id} are unusable: {exc}"
+                if attempt == attempts or exc.code is not None:
+                    raise GarbageReply(problem, code=exc.code or "BAD_RESULT") from exc
+                self.progress(f"{problem}; downloading them again ({attempt + 1} of {attempts})")
+            finally:
+                download.discard()
 
 
-def _extract_page(download: Spool, writer: ResultWriter) -> None:
+def _extract_page(download: Spool, writer: ResultWriter, limits: Results) -> None:
     page = writer.page()
-    extract_single(download, page)
-    page.close()
+    try:
+        extract_single(download, page, limits)
+        page.close()
+    except BaseException:
+        page.discard()
+        raise
 
 
 def _zip_part(path: Path, layout: Layout, part: Part, archive: Path) -> None:

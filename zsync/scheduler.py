@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zsync.errors import ExitCode, JobError, JobTimeout, StateError
+from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout, StateError
 from zsync.exports import ExportRun
 from zsync.fingerprints import describe_target, import_target
 from zsync.http.session import ZohoSession
@@ -22,6 +22,7 @@ from zsync.plan import Plan
 from zsync.providers import provider_for
 from zsync.providers.analytics_import import AnalyticsImportProvider
 from zsync.providers.bulk_write import BulkWriteProvider
+from zsync.sinks.atomic import OutsideRoot
 from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
 from zsync.state.recorder import Recorder
@@ -151,7 +152,7 @@ class Scheduler:
 
     async def _export(self, job: Job, slot: JobSlot) -> OutputRecord:
         assert isinstance(job.action, Export)
-        session = self._sessions[job.connection].with_retry(job.retry)
+        session = self._sessions[job.connection].for_job(job.retry, job.results)
         destination = self.plan.spec.output_dir / (job.output or job.name)
         run = ExportRun(
             job=job,
@@ -161,13 +162,17 @@ class Scheduler:
             destination=destination,
             scratch=self.scratch,
             definition=self.recorder.jobs[job.name].definition_sha256,
+            root=self.plan.spec.output_dir,
             progress=lambda message: self.report(f"{job.name}: {message}"),
         )
-        return await run.run()
+        try:
+            return await run.run()
+        except OutsideRoot as exc:
+            raise ConfigError(str(exc)) from None
 
     async def _import(self, job: Job, slot: JobSlot) -> ImportOutcome:
         spec = self.plan.spec
-        session = self._sessions[job.connection].with_retry(job.retry)
+        session = self._sessions[job.connection].for_job(job.retry, job.results)
         action = job.action
         file = Path(job.input_file or "")
         file = file if file.is_absolute() else spec.output_dir / file
@@ -195,7 +200,11 @@ class Scheduler:
         assert isinstance(action, BulkWriteImport)
         results = spec.output_dir / f"{job.output or job.name}.results.csv"
         writer = BulkWriteProvider(session, action)
-        return await BulkWriteRun(**common, provider=writer, results=results).run()  # type: ignore[arg-type]
+        run = BulkWriteRun(**common, provider=writer, results=results, root=spec.output_dir)  # type: ignore[arg-type]
+        try:
+            return await run.run()
+        except OutsideRoot as exc:
+            raise ConfigError(str(exc)) from None
 
     def _imported(self, job: Job, outcome: ImportOutcome) -> None:
         if outcome.skipped is not None:
@@ -243,7 +252,7 @@ class Scheduler:
             for planned in self.plan.jobs.values():
                 if planned.connection not in self._sessions:
                     connection = spec.connections[planned.connection]
-                    # Jobs talk through views of it carrying their own retry (with_retry).
+                    # Jobs talk through views of it carrying their own retry (for_job).
                     retry = spec.jobs[planned.name].retry
                     self._sessions[planned.connection] = await stack.enter_async_context(
                         ZohoSession(connection, retry)

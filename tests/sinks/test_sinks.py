@@ -11,7 +11,8 @@ import zipfile
 import pytest
 
 from zsync.sinks.atomic import AtomicFile
-from zsync.sinks.records import CsvRecords, split_header
+from zsync.sinks.checks import CsvBody
+from zsync.sinks.records import split_header
 from zsync.sinks.result import ResultError, ResultWriter
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
@@ -43,21 +44,38 @@ def test_failed_write_keeps_the_earlier_good_file(tmp_path) -> None:
 
 
 def test_csv_records_with_quoted_newlines_in_any_chunking() -> None:
-    rows = [["id", "note"]] + [[str(i), f'line one\nline "two"\r\n,{i}'] for i in range(200)]
+    rows = [[str(i), f'line one\nline "two"\r\n,{i}'] for i in range(200)]
+    rows += [[str(i), "plain"] for i in range(100)]  # chunks without a quote: the fast path
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     data = buffer.getvalue().encode()
     for size in (1, 2, 7, 64, 4096, len(data)):
-        counter = CsvRecords()
+        body = CsvBody(2)
         for piece in chunks(data, size):
-            counter.feed(piece)
-        assert counter.close() == 201, size
+            body.feed(piece)
+        assert body.close() == 300, size
 
 
 def test_last_record_without_newline_counts() -> None:
-    counter = CsvRecords()
-    counter.feed(b"a,b\n1,2\n3,4")
-    assert counter.close() == 3
+    body = CsvBody(2)
+    body.feed(b"1,2\n3,4")
+    assert body.close() == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"1,2\n3,4,5\n6,7\n", "record 2 has 3 fields, the header 2"),
+        (b"1,2\n3\n", "record 2 has 1 fields"),
+        (b"1,2\n\n3,4\n", "record 2 has 0 fields"),  # a blank line: not CSV from Zoho
+        (b'1,"a\n,b"\n3,4,"x"\n', "record 2 has 3 fields"),
+    ],
+)
+def test_a_record_with_the_wrong_number_of_fields_is_refused(data: bytes, message: str) -> None:
+    body = CsvBody(2)
+    with pytest.raises(ResultError, match=message):
+        body.feed(data)
+        body.close()
 
 
 def test_split_header_waits_for_a_whole_record() -> None:
@@ -162,7 +180,7 @@ def test_truncated_zip_is_refused(tmp_path) -> None:
     ("body", "message"),
     [
         (b'id,note\n1,"open quote\nnever closed', "inside a quoted field"),
-        (b"id,name,email\n1,a,a@x\n2,b", "last row has 2 of 3 columns"),
+        (b"id,name,email\n1,a,a@x\n2,b", "last record has 2 fields, the header 3"),
     ],
 )
 def test_a_csv_cut_short_is_refused(tmp_path, body, message) -> None:
@@ -187,5 +205,5 @@ def test_json_cut_short_is_refused(tmp_path) -> None:
     writer = ResultWriter(tmp_path / "out.json", "json")
     page = writer.page()
     page.write(b'{"data": [{"a": 1}, {"a"')
-    with pytest.raises(ResultError, match="JSON result ends abruptly"):
+    with pytest.raises(ResultError, match="JSON result doesn't parse"):
         page.close()

@@ -28,10 +28,11 @@ from zsync.errors import (
     RemoteError,
     TransientError,
 )
+from zsync.http.bodies import BodyStalled, download_to, read_reply
 from zsync.http.hosts import Hosts, hosts_for, origin
 from zsync.http.retry import backoff, retry_after
-from zsync.sinks.spool import MEMORY_LIMIT, Spool
-from zsync.spec.model import Connection, Retry
+from zsync.sinks.spool import Spool
+from zsync.spec.model import Connection, Results, Retry
 
 TOKEN_MARGIN = 60.0  # refresh this long before Zoho says the token expires
 EXPIRED_TOKEN_CODES = {"INVALID_TOKEN", "8535", "1030", "AUTHENTICATION_FAILURE"}
@@ -41,7 +42,7 @@ CONFIG_CODES = {
     "AUTHORIZATION_FAILED",
     "INVALID_OAUTHSCOPE",
 }
-DOWNLOAD_CHUNK = 1 << 20
+DEFAULT_RESULTS = Results()
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30, sock_read=300)
 
 
@@ -69,10 +70,12 @@ class ZohoSession:
         connection: Connection,
         retry: Retry,
         *,
+        results: Results = DEFAULT_RESULTS,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.connection = connection
         self.retry = retry
+        self.results = results
         self.hosts: Hosts = hosts_for(connection)
         self._allowed = self.hosts.all()
         # "https://host/": a URL starting with one of these is on an allowed host, no parse
@@ -81,7 +84,7 @@ class ZohoSession:
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._tokens = _TokenCache()
-        self._views: dict[Retry, ZohoSession] = {}
+        self._views: dict[tuple[Retry, Results], ZohoSession] = {}
 
     async def __aenter__(self) -> ZohoSession:
         self._session = aiohttp.ClientSession(
@@ -93,16 +96,17 @@ class ZohoSession:
         )
         return self
 
-    def with_retry(self, retry: Retry) -> ZohoSession:
-        """The same session, token and connection pool, retrying as `retry` says (a job's
-        own retry settings)."""
-        if retry == self.retry:
+    def for_job(self, retry: Retry, results: Results) -> ZohoSession:
+        """The same session, token and connection pool, retrying as `retry` says and
+        reading bodies within `results` (a job's own settings)."""
+        if (retry, results) == (self.retry, self.results):
             return self
-        view = self._views.get(retry)
+        view = self._views.get((retry, results))
         if view is None:  # one per distinct setting, not one per job
             view = copy.copy(self)
             view.retry = retry
-            self._views[retry] = view
+            view.results = results
+            self._views[(retry, results)] = view
         return view
 
     async def __aexit__(self, *exc: object) -> None:
@@ -210,7 +214,10 @@ class ZohoSession:
                 f"refusing to send connection '{self.connection.name}''s token to "
                 f"{origin(url)}: not one of its Zoho hosts ({', '.join(sorted(self._allowed))})"
             )
-        refreshed = False
+        # A token that expires during a long stretch of retries is renewed again; one
+        # refused by the very next answer after its own renewal is not (the client is bad).
+        just_renewed: str | None = None
+        renewals = 0
         attempt = 0
         while True:
             attempt += 1
@@ -232,13 +239,20 @@ class ZohoSession:
                     headers=sent_headers,
                     allow_redirects=False,
                 ) as response:
+                    what = f"{method} {_path(url)}"
+                    stall = self.results.stall_timeout
                     if destination is not None and response.status == 200:
-                        await _stream_to(response, destination)
+                        await download_to(response, destination, self.results.max_size, stall, what)
                         return Reply(200, None, response.headers)
-                    raw = await response.read()
+                    raw = await read_reply(response, stall, what)
                     status = response.status
                     reply_headers = response.headers
-            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            except (
+                TimeoutError,
+                BodyStalled,
+                aiohttp.ClientConnectionError,
+                aiohttp.ClientPayloadError,
+            ) as exc:
                 # The request may have reached Zoho: only repeat it if repeating is harmless.
                 if not retry_unsafe and not isinstance(exc, aiohttp.ClientConnectorError):
                     raise OutcomeUnknown(
@@ -262,11 +276,18 @@ class ZohoSession:
                         f"isn't JSON: {_preview(raw)}"
                     )
                 return Reply(status, body, reply_headers)
-            if status == 401 and authorize and code not in CONFIG_CODES and not refreshed:
-                refreshed = True
-                await self._renew(token or "")
+            if (
+                status == 401
+                and authorize
+                and code not in CONFIG_CODES
+                and token != just_renewed
+                and renewals < self.retry.attempts
+            ):
+                just_renewed = await self._renew(token or "")
+                renewals += 1
                 attempt -= 1  # a refresh is not a retry
                 continue
+            just_renewed = None
             throttled = status == 429 or (
                 status == 400 and "too many requests" in (message or _text(raw)).lower()
             )
@@ -330,23 +351,6 @@ def _parse(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return _NOT_JSON
-
-
-async def _stream_to(response: aiohttp.ClientResponse, destination: Spool) -> None:
-    expected = response.content_length
-    if expected is not None and expected <= MEMORY_LIMIT:
-        body = await response.content.read(expected + 1)
-        if len(body) != expected:
-            raise aiohttp.ClientPayloadError(f"download cut short: {len(body)} of {expected} bytes")
-        destination.keep(body)
-        return
-    written = 0
-    with destination.file() as handle:
-        async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
-            handle.write(chunk)
-            written += len(chunk)
-    if expected is not None and written != expected:
-        raise aiohttp.ClientPayloadError(f"download cut short: {written} of {expected} bytes")
 
 
 def _path(url: str) -> str:

@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, NamedTuple, Self
+from typing import Any, BinaryIO, NamedTuple, Self
 
 TEMP_MARK = ".zsync-tmp-"
 _serial = itertools.count(1)
@@ -55,14 +55,24 @@ class _AllOrNothing:
             self.abort()
 
 
+class Mark(NamedTuple):
+    """Where an AtomicFile stood: `rollback` returns it there."""
+
+    bytes: int
+    hash: Any  # hashlib's sha256 object, copied
+
+
 class AtomicFile(_AllOrNothing):
     """`with AtomicFile(dest) as f: f.write(...); f.commit()`: uncommitted data vanishes.
 
     The temporary file appears with the first bytes, not before: a job that dies waiting on
-    Zoho leaves nothing behind."""
+    Zoho leaves nothing behind. It is created readable by its owner only (exports hold a
+    company's data). With `root`, the file must land inside it: a symlinked folder on the
+    way that leads elsewhere is refused."""
 
-    def __init__(self, destination: Path) -> None:
+    def __init__(self, destination: Path, *, root: Path | None = None) -> None:
         self.destination = destination
+        self.root = root
         self.temp_path = destination.with_name(f".{destination.name}{TEMP_MARK}{unique_suffix()}")
         self._file: BinaryIO | None = None
         self._hash = hashlib.sha256()
@@ -75,7 +85,11 @@ class AtomicFile(_AllOrNothing):
             raise ValueError(f"{self.destination}: written after it was abandoned")
         if self._file is None:
             self.destination.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.temp_path, "wb")  # noqa: SIM115 - closed by commit/abort
+            if self.root is not None:
+                confine(self.destination.parent, self.root)
+            # O_EXCL and O_NOFOLLOW: never write through a link planted at the temp name.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            self._file = os.fdopen(os.open(self.temp_path, flags, 0o600), "wb")
         return self._file
 
     def write(self, data: bytes) -> None:
@@ -83,11 +97,25 @@ class AtomicFile(_AllOrNothing):
         self._hash.update(data)
         self.bytes += len(data)
 
+    def mark(self) -> Mark:
+        return Mark(self.bytes, self._hash.copy())
+
+    def rollback(self, mark: Mark) -> None:
+        """Forget everything written since `mark`."""
+        if self._file is not None:
+            self._file.flush()
+            self._file.truncate(mark.bytes)
+            self._file.seek(mark.bytes)
+        self.bytes = mark.bytes
+        self._hash = mark.hash.copy()
+
     def commit(self) -> WrittenFile:
         handle = self._open()
         handle.flush()
         os.fsync(handle.fileno())
         handle.close()
+        if self.root is not None:
+            confine(self.destination.parent, self.root)
         os.replace(self.temp_path, self.destination)
         self.committed = True
         return WrittenFile(self.destination, self.bytes, self._hash.hexdigest())
@@ -99,20 +127,37 @@ class AtomicFile(_AllOrNothing):
         self.temp_path.unlink(missing_ok=True)
 
 
+class OutsideRoot(ValueError):
+    """A path that resolves outside the directory it must stay in."""
+
+
+def confine(directory: Path, root: Path) -> None:
+    """Refuse `directory` unless it resolves (symlinks followed) inside `root`."""
+    real, real_root = directory.resolve(), root.resolve()
+    if real != real_root and not real.is_relative_to(real_root):
+        raise OutsideRoot(
+            f"{directory} leads to {real}, outside the output directory {root} "
+            "(a symlinked folder?): refusing to write there"
+        )
+
+
 class AtomicDirectory(_AllOrNothing):
     """A directory of files (one per page) swapped into place whole on `commit`."""
 
-    def __init__(self, destination: Path) -> None:
+    def __init__(self, destination: Path, *, root: Path | None = None) -> None:
         self.destination = destination
+        self.root = root
         self.temp_path = destination.with_name(f".{destination.name}{TEMP_MARK}{unique_suffix()}")
         self.committed = False
 
     def file(self, name: str) -> AtomicFile:
         # Made when its first page arrives (an AtomicFile creates its parent then).
-        return AtomicFile(self.temp_path / name)
+        return AtomicFile(self.temp_path / name, root=self.root)
 
     def commit(self) -> Path:
-        self.temp_path.mkdir(parents=True, exist_ok=True)  # a result of no pages
+        self.temp_path.mkdir(mode=0o700, parents=True, exist_ok=True)  # a result of no pages
+        if self.root is not None:
+            confine(self.destination.parent, self.root)
         # A directory can't be renamed over a non-empty one: move the old one aside first,
         # so there is never a moment with a half-written directory at the destination.
         old = None

@@ -7,22 +7,27 @@ merge into one calendar. Nothing appears at the output path until `commit`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from zsync.sinks.atomic import AtomicDirectory, AtomicFile
-from zsync.sinks.records import CsvRecords, split_header
+from zsync.sinks.atomic import AtomicDirectory, AtomicFile, Mark
+from zsync.sinks.checks import (
+    MAX_RECORD,
+    CsvBody,
+    JsonBody,
+    ResultError,
+    Utf8,
+    header_columns,
+    sniff,
+)
+from zsync.sinks.records import split_header
+
+__all__ = ["FileKind", "Output", "PageWriter", "ResultError", "ResultWriter"]
 
 FileKind = Literal["csv", "ics", "json"]
 ICS_END = b"END:VCALENDAR"
 ICS_EVENT = b"BEGIN:VEVENT"
-
-
-class ResultError(Exception):
-    """A page can't join the result (its header differs, it is cut short...)."""
 
 
 class Output(NamedTuple):
@@ -36,29 +41,39 @@ class Output(NamedTuple):
 class ResultWriter:
     """Usage: `page = writer.page(); page.write(...); page.close()` per page, then `commit()`."""
 
-    def __init__(self, destination: Path, kind: FileKind, *, per_page: bool = False) -> None:
+    def __init__(
+        self,
+        destination: Path,
+        kind: FileKind,
+        *,
+        per_page: bool = False,
+        root: Path | None = None,
+    ) -> None:
         self.destination = destination
         self.kind = kind
         self.per_page = per_page
         self.pages = 0
-        self.rows: int | None = 0 if kind in ("csv", "ics") else None
+        self.rows: int | None = 0 if kind in ("csv", "ics") else None  # JSON doesn't say
         self._header: bytes | None = None
         if per_page:
-            self._directory: AtomicDirectory | None = AtomicDirectory(destination)
+            self._directory: AtomicDirectory | None = AtomicDirectory(destination, root=root)
             self._file: AtomicFile | None = None
         else:
             self._directory = None
-            self._file = AtomicFile(destination)
+            self._file = AtomicFile(destination, root=root)
         self._sizes: list[int] = []
         self._digests: list[str] = []
 
     def page(self) -> PageWriter:
+        """The next page; `discard()` it if it fails its checks, and the result is as it
+        was before (so the same page can be downloaded again)."""
         self.pages += 1
         if self._directory is not None:
             target = self._directory.file(f"page-{self.pages:04d}.{self.kind}")
-            return PageWriter(self, target, first=True, own_file=True)
+            return PageWriter(self, target, first=True, own_file=True, mark=None)
         assert self._file is not None
-        return PageWriter(self, self._file, first=self.pages == 1, own_file=False)
+        mark = self._file.mark()
+        return PageWriter(self, self._file, first=self.pages == 1, own_file=False, mark=mark)
 
     def commit(self) -> Output:
         if self._file is not None:
@@ -76,8 +91,8 @@ class ResultWriter:
         if self._directory is not None:
             self._directory.abort()
 
-    def _page_done(self, rows: int, target: AtomicFile, own_file: bool) -> None:
-        if self.rows is not None:
+    def _page_done(self, rows: int | None, target: AtomicFile, own_file: bool) -> None:
+        if self.rows is not None and rows is not None:
             self.rows += rows
         if own_file:
             if self.kind == "ics":
@@ -88,46 +103,80 @@ class ResultWriter:
 
 
 class PageWriter:
-    """One page's bytes, in order; strips what merging requires and counts rows."""
+    """One page's bytes, in order: checked as they pass (see sinks/checks.py), stripped of
+    what merging requires, its records counted."""
 
     def __init__(
-        self, result: ResultWriter, target: AtomicFile, *, first: bool, own_file: bool
+        self,
+        result: ResultWriter,
+        target: AtomicFile,
+        *,
+        first: bool,
+        own_file: bool,
+        mark: Mark | None,
     ) -> None:
         self.result = result
         self.target = target
         self.first = first
         self.own_file = own_file
+        self._mark = mark
+        self._header_known = result._header  # to restore if this page is discarded
         self._buffer = b""  # held back until a whole header or line is seen
         self._header_done = False
-        self._csv = CsvRecords()
+        self._sniffed = False
+        self._utf8 = Utf8()
+        self._csv: CsvBody | None = None
+        self._json = JsonBody() if result.kind == "json" else None
         self._events = 0
-        self._tail = b""  # bytes after the last newline: a last record not yet ended
-        self._columns = 0
 
     def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._sniffed:
+            sniff(data[:4096], self.result.kind)
+            self._sniffed = True
+        self._utf8.feed(data)
         if self.result.kind == "csv":
             self._write_csv(data)
         elif self.result.kind == "ics":
             self._write_ics(data)
         else:
+            assert self._json is not None
+            self._json.feed(data)
             self.target.write(data)
-            if data.strip():
-                self._tail = data[-64:]
 
-    def close(self) -> None:
+    def close(self, expected: int | None = None) -> int | None:
+        """Finish the page's checks and add it to the result; returns its records (None
+        where the format doesn't say). `expected`: the records Zoho said the page holds."""
+        if not self._sniffed:
+            sniff(b"", self.result.kind)
+        self._utf8.feed(b"", final=True)
+        rows: int | None
         if self.result.kind == "csv":
             if not self._header_done:
-                self._take_header(self._buffer + b"\n" if self._buffer else b"", final=True)
-            self._check_csv_end()
-            rows = max(self._csv.close(), 0)
+                self._take_header(self._buffer + b"\n", final=True)
+            assert self._csv is not None
+            rows = self._csv.close()
         elif self.result.kind == "ics":
             self._write_ics(b"", final=True)
             rows = self._events
         else:
-            if self._tail and self._tail.rstrip()[-1:] not in (b"}", b"]"):
-                raise ResultError("the JSON result ends abruptly: it was cut short")
-            rows = 0
+            assert self._json is not None
+            rows = self._json.close()
+        counted = self.result.kind == "csv"  # Zoho's count is of records, not of events
+        if counted and expected is not None and rows is not None and rows != expected:
+            raise ResultError(f"Zoho reported {expected} records, the result holds {rows}")
         self.result._page_done(rows, self.target, self.own_file)
+        return rows
+
+    def discard(self) -> None:
+        """Undo this page: the result is as before it started."""
+        self.result.pages -= 1
+        self.result._header = self._header_known
+        if self.own_file:
+            self.target.abort()
+        elif self._mark is not None:
+            self.target.rollback(self._mark)
 
     # -- CSV ---------------------------------------------------------------------------------
 
@@ -136,17 +185,18 @@ class PageWriter:
             self._body(data)
             return
         self._buffer += data
+        if len(self._buffer) > MAX_RECORD and split_header(self._buffer) is None:
+            raise ResultError("the result's first row never ends: it is not CSV")
         self._take_header(self._buffer, final=False)
 
     def _take_header(self, data: bytes, *, final: bool) -> None:
         split = split_header(data)
         if split is None:
-            if final and data:
+            if final:
                 raise ResultError("a page ends inside its header row")
-            if final:  # an empty page: nothing to merge
-                self._header_done = True
             return
         header, rest = split
+        columns = header_columns(header)
         known = self.result._header
         if known is None or self.own_file:
             self.result._header = self.result._header or header
@@ -157,29 +207,15 @@ class PageWriter:
                 f"({_show(header)} instead of {_show(known)})"
             )
         self._header_done = True
-        self._columns = len(next(csv.reader(io.StringIO(_decode(header))), []))
+        self._csv = CsvBody(len(columns))
         self._buffer = b""
         if rest:
             self._body(rest)
 
     def _body(self, data: bytes) -> None:
+        assert self._csv is not None
         self._csv.feed(data)
         self.target.write(data)
-        _, newline, tail = data.rpartition(b"\n")
-        self._tail = tail if newline else self._tail + data
-
-    def _check_csv_end(self) -> None:
-        """A result cut short by the server can still arrive cleanly (a complete HTTP body):
-        catch the cuts CSV itself reveals, a quoted field or a last row left open."""
-        if self._csv.in_quotes:
-            raise ResultError("the result ends inside a quoted field: it was cut short")
-        if self._tail.strip() and self._columns > 1:
-            fields = next(csv.reader(io.StringIO(_decode(self._tail))), [])
-            if len(fields) < self._columns:
-                raise ResultError(
-                    f"the last row has {len(fields)} of {self._columns} columns: the result "
-                    "was cut short"
-                )
 
     # -- ICS ---------------------------------------------------------------------------------
 
@@ -201,10 +237,6 @@ class PageWriter:
             if bare == ICS_EVENT:
                 self._events += 1
             self.target.write(line + b"\n")
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8-sig", "replace")
 
 
 def _strip_eol(line: bytes) -> bytes:

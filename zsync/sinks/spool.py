@@ -18,15 +18,18 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path  # used only once a body is too big for memory
         self.data: bytes | None = None
+        self.size = 0  # bytes kept; whoever streams to file() sets it
         self._on_disk = False
 
     def keep(self, data: bytes) -> None:
         self.discard()  # a retry's earlier body
         self.data = data
+        self.size = len(data)
 
     def file(self) -> BinaryIO:
         """A new file at `path` for a body streamed to disk."""
         self.data = None
+        self.size = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._on_disk = True
         return open(self.path, "wb")

@@ -17,11 +17,6 @@ from zsync.sizes import parse_size
 DEFAULT_POLL = {"first": 1.0, "max": 30.0, "timeout": 7200.0}
 DEFAULT_RETRY = {"attempts": 5, "backoff": 1.0}
 DEFAULT_OUTPUT_DIR = "exports"
-DEFAULT_RESULTS: dict[str, float] = {
-    "max_size": 20 * 1024**3,
-    "max_zip_ratio": 200.0,
-    "stall_timeout": 120.0,
-}
 
 
 @dataclass(frozen=True)
@@ -74,9 +69,9 @@ class Retry:
 class Results:
     """What one download may be before zsync calls it bad (the `results:` settings)."""
 
-    max_size: int  # bytes, compressed and extracted alike
-    max_zip_ratio: float  # extracted bytes per compressed byte, past ZIP_RATIO_FLOOR
-    stall_timeout: float  # seconds without a byte
+    max_size: int = 20 * 1024**3  # bytes, compressed and extracted alike
+    max_zip_ratio: float = 200.0  # extracted bytes per compressed byte, past a floor
+    stall_timeout: float = 120.0  # seconds for the next KiB of a body
 
 
 @dataclass(frozen=True)
@@ -163,11 +158,7 @@ class Job:
     action: Export | Import
     poll: Poll
     retry: Retry
-    results: Results = Results(
-        max_size=int(DEFAULT_RESULTS["max_size"]),
-        max_zip_ratio=DEFAULT_RESULTS["max_zip_ratio"],
-        stall_timeout=DEFAULT_RESULTS["stall_timeout"],
-    )
+    results: Results = Results()
     output: str | None = None
     needs: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -202,7 +193,7 @@ def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
     defaults = data.get("defaults", {})
     base_poll = {**DEFAULT_POLL, **_durations(defaults.get("poll", {}))}
     base_retry = {**DEFAULT_RETRY, **_retry(defaults.get("retry", {}))}
-    base_results = {**DEFAULT_RESULTS, **_results(defaults.get("results", {}))}
+    base_results = _results(defaults.get("results", {}))
     output_dir = path.parent / defaults.get("output_dir", DEFAULT_OUTPUT_DIR)
     connections = {name: _connection(name, raw) for name, raw in data["connections"].items()}
     jobs = {
