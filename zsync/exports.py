@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zsync.creates import create_recorded
-from zsync.errors import GarbageReply, RemoteJobFailed, ResultExpired
+from zsync.downloads import checked_download
+from zsync.errors import RemoteJobFailed, ResultExpired
 from zsync.polling import poll_until_done
 from zsync.providers.base import Page, Provider, Status
-from zsync.sinks.atomic import unique_suffix
-from zsync.sinks.result import Output, ResultError, ResultWriter
+from zsync.sinks.result import Output, ResultWriter
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 from zsync.slots import JobSlot
@@ -156,22 +156,21 @@ class ExportRun:
         the result (in the same worker-thread call: one hand-off per page, not two). A page
         that fails its checks is downloaded again, within the job's retry budget: a second
         GET of the same result usually serves a good copy."""
-        attempts = self.job.retry.attempts
-        for attempt in range(1, attempts + 1):
-            download = Spool(self.scratch / f"{self.job.name}-{remote_id}-{unique_suffix()}.part")
-            try:
-                headers = await self.provider.download(remote_id, status, download)
-                last = self.provider.next_page(status, headers) is None
-                output = await asyncio.to_thread(self._append, download, writer, status, last)
-                return headers, output
-            except ResultError as exc:
-                problem = f"the result of {self.provider_name} job {remote_id} is unusable: {exc}"
-                if attempt == attempts or exc.code is not None:
-                    raise GarbageReply(problem, code=exc.code or "BAD_RESULT") from exc
-                self.progress(f"{problem}; downloading it again ({attempt + 1} of {attempts})")
-            finally:
-                download.discard()
-        raise AssertionError("unreachable")
+
+        async def fetch(download: Spool) -> tuple[Mapping[str, str], Output | None]:
+            headers = await self.provider.download(remote_id, status, download)
+            last = self.provider.next_page(status, headers) is None
+            output = await asyncio.to_thread(self._append, download, writer, status, last)
+            return headers, output
+
+        return await checked_download(
+            fetch,
+            scratch=self.scratch,
+            name=f"{self.job.name}-{remote_id}",
+            attempts=self.job.retry.attempts,
+            what=f"the result of {self.provider_name} job {remote_id}",
+            progress=self.progress,
+        )
 
     def _append(
         self, download: Spool, writer: ResultWriter, status: Status, last: bool

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from zsync.creates import create_recorded
+from zsync.downloads import checked_download
 from zsync.errors import (
     ConfigError,
-    GarbageReply,
     OutcomeUnknown,
     RemoteError,
     RemoteJobFailed,
@@ -41,7 +41,7 @@ from zsync.providers.bulk_write import (
     WriteStatus,
 )
 from zsync.sinks.atomic import unique_suffix
-from zsync.sinks.result import ResultError, ResultWriter
+from zsync.sinks.result import ResultWriter
 from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
@@ -476,20 +476,19 @@ class BulkWriteRun(ImportRun):
     async def _results(self, job_id: str, status: WriteStatus, writer: ResultWriter) -> None:
         """Download a part's per-row results; one that fails its checks is downloaded
         again, within the job's retry budget."""
-        attempts = self.job.retry.attempts
-        for attempt in range(1, attempts + 1):
-            download = Spool(self.scratch / f"{self.job.name}-{job_id}-{unique_suffix()}.zip")
-            try:
-                await self.provider.download(job_id, status, download)
-                await asyncio.to_thread(_extract_page, download, writer, self.job.results)
-                return
-            except ResultError as exc:
-                problem = f"the results of bulk write {job_id} are unusable: {exc}"
-                if attempt == attempts or exc.code is not None:
-                    raise GarbageReply(problem, code=exc.code or "BAD_RESULT") from exc
-                self.progress(f"{problem}; downloading them again ({attempt + 1} of {attempts})")
-            finally:
-                download.discard()
+
+        async def fetch(download: Spool) -> None:
+            await self.provider.download(job_id, status, download)
+            await asyncio.to_thread(_extract_page, download, writer, self.job.results)
+
+        await checked_download(
+            fetch,
+            scratch=self.scratch,
+            name=f"{self.job.name}-{job_id}",
+            attempts=self.job.retry.attempts,
+            what=f"the results of bulk write {job_id}",
+            progress=self.progress,
+        )
 
 
 def _extract_page(download: Spool, writer: ResultWriter, limits: Results) -> None:
