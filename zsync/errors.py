@@ -107,7 +107,10 @@ class ResultExpired(RemoteError):
 
 
 class GarbageReply(RemoteError):
-    pass
+    def __init__(
+        self, message: str, *, code: str | None = "BAD_REPLY", status: int | None = None
+    ) -> None:
+        super().__init__(message, code=code, status=status)
 
 
 class TransientError(JobError):

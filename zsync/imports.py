@@ -361,11 +361,9 @@ class AnalyticsImportRun(ImportRun):
                 _, status = await self.run_part(
                     layout, part, index, create, self.provider.status, where
                 )
-            summary = status.summary or {}
-            self.recorder.update_remote(self.job.name, index, summary=summary)
-            counts = summary.get("importSummary") or {}
-            total = int(counts.get("totalRowCount", part.rows))
-            success = int(counts.get("successRowCount", total))
+            self.recorder.update_remote(self.job.name, index, summary=status.summary or {})
+            total = part.rows if status.total is None else status.total
+            success = total if status.succeeded is None else status.succeeded
             added, skipped = added + success, skipped + total - success
             self.landed(
                 rows_landed=layout.rows_before(part.number) + part.rows,

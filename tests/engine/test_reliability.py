@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from zsync.emulator import EmulatorConfig, FaultConfig
-from zsync.errors import ConfigError
+from zsync.errors import ConfigError, GarbageReply
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.scheduler import RunOptions
@@ -244,6 +244,9 @@ async def test_token_never_goes_to_a_foreign_host(zoho) -> None:
     connection = spec.connections["crm"]
     async with ZohoSession(connection, spec.jobs["leads"].retry) as session:
         with pytest.raises(ConfigError, match="refusing to send"):
+            await session.request("GET", "https://evil.example.com/crm/v8/Leads")
+        # A download URL comes from Zoho's reply: one pointing elsewhere is a bad reply.
+        with pytest.raises(GarbageReply, match="refusing to fetch"):
             await session.download("https://evil.example.com/result.zip", Spool(zoho.tmp / "x"))
     assert zoho.emulator.request_count("oauth.token") == 0
 
@@ -261,8 +264,10 @@ async def test_token_never_goes_to_a_look_alike_host(zoho, url: str) -> None:
     spec = load_spec(zoho.spec(LEADS), {})
     connection = spec.connections["crm"]
     async with ZohoSession(connection, spec.jobs["leads"].retry) as session:
+        target = url.format(base=connection.base_url)
         with pytest.raises(ConfigError, match="refusing to send"):
-            target = url.format(base=connection.base_url)
+            await session.request("GET", target)
+        with pytest.raises(GarbageReply, match="refusing to fetch"):
             await session.download(target, Spool(zoho.tmp / "x"))
     assert zoho.emulator.request_count("oauth.token") == 0
 

@@ -190,6 +190,12 @@ class ZohoSession:
         self, url: str, destination: Spool, *, headers: Mapping[str, str] | None = None
     ) -> Mapping[str, str]:
         """Fetch a result into `destination` (rewritten on each retry); returns its headers."""
+        if not url.startswith(self._allowed_prefixes) and origin(url) not in self._allowed:
+            # The URL came from a reply: a reply pointing elsewhere is bad, not the config.
+            raise GarbageReply(
+                f"Zoho's reply puts the result at {_path(url)}, not on one of connection "
+                f"'{self.connection.name}''s hosts: refusing to fetch it with its token"
+            )
         reply = await self._send(
             "GET", url, headers=headers, authorize=True, retry_unsafe=True, destination=destination
         )

@@ -6,10 +6,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from zsync.errors import ConfigError, GarbageReply, RemoteError, ResultExpired
+from zsync.errors import ConfigError, RemoteError, ResultExpired
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical
+from zsync.providers.replies import bad, mapping, remote_id, text
 from zsync.sinks.spool import Spool
 from zsync.spec.model import AnalyticsExport
 
@@ -54,10 +55,7 @@ class AnalyticsExportProvider:
         reply = await self.session.request(
             "GET", url, params={"CONFIG": json.dumps(config)}, headers=self.headers
         )
-        job_id = data_of(reply.body).get("jobId")
-        if not job_id:
-            raise GarbageReply(f"Analytics created an export job without a jobId: {reply.body!r}")
-        return str(job_id)
+        return remote_id(data_of(reply.body).get("jobId"), "data.jobId")
 
     async def status(self, remote_id: str) -> Status:
         url = f"{self.base}/bulk/workspaces/{self.workspace}/exportjobs/{remote_id}"
@@ -73,8 +71,8 @@ class AnalyticsExportProvider:
         return Status(
             state,
             str(code),
-            download_url=data.get("downloadUrl"),
-            error=data.get("jobStatus") if state == "failed" else None,
+            download_url=text(data.get("downloadUrl"), "data.downloadUrl"),
+            error=text(data.get("jobStatus"), "data.jobStatus") if state == "failed" else None,
         )
 
     async def download(
@@ -97,8 +95,12 @@ class AnalyticsExportProvider:
             url = f"{self.base}/workspaces/{self.workspace}/views"
             reply = await self.session.request("GET", url, headers=self.headers)
             views = data_of(reply.body).get("views") or []
+            if not isinstance(views, list):
+                raise bad("data.views", "a list", views)
             ids = {
-                str(v.get("viewName")): str(v.get("viewId")) for v in views if isinstance(v, dict)
+                str(v.get("viewName")): remote_id(v.get("viewId"), "data.views[].viewId")
+                for v in views
+                if isinstance(v, dict)
             }
             if view not in ids:
                 raise ConfigError(
@@ -114,11 +116,10 @@ def data_of(body: object) -> dict[str, Any]:
         if body.get("status") == "failure":
             error = body.get("data")
             data: dict[str, Any] = error if isinstance(error, dict) else {}
+            message = text(data.get("errorMessage"), "data.errorMessage")
             raise RemoteError(
-                f"Zoho Analytics: {data.get('errorMessage') or body.get('summary')}",
-                code=str(data.get("errorCode")) if data.get("errorCode") else None,
+                f"Zoho Analytics: {message or text(body.get('summary'), 'summary')}",
+                code=text(data.get("errorCode"), "data.errorCode") or None,
             )
-        found = body.get("data")
-        if isinstance(found, dict):
-            return found
-    raise GarbageReply(f"Zoho Analytics answered without a data object: {str(body)[:200]!r}")
+        return mapping(body.get("data"), "data")
+    raise bad("the reply", "an object", body)

@@ -8,10 +8,11 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from zsync.errors import ConfigError, GarbageReply
+from zsync.errors import ConfigError
 from zsync.http.session import ZohoSession
 from zsync.providers.analytics import JOB_CODES, data_of
 from zsync.providers.base import State, canonical, get_status
+from zsync.providers.replies import count, optional_mapping, remote_id, text
 from zsync.spec.model import AnalyticsImport
 
 # zsync's names for the file format -> Zoho's CONFIG values.
@@ -22,8 +23,10 @@ QUOTES = {"none": "0", "single": "1", "double": "2"}
 class ImportStatus(NamedTuple):
     state: State
     remote: str
-    summary: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None  # as Zoho sent it, for the manifest
     error: str | None = None
+    total: int | None = None  # importSummary.totalRowCount
+    succeeded: int | None = None  # importSummary.successRowCount
 
 
 class AnalyticsImportProvider:
@@ -80,10 +83,7 @@ class AnalyticsImportProvider:
             headers=self.headers,
             retry_unsafe=retry_unsafe,
         )
-        job_id = data_of(reply.body).get("jobId")
-        if not job_id:
-            raise GarbageReply(f"Analytics created an import job without a jobId: {reply.body!r}")
-        return str(job_id)
+        return remote_id(data_of(reply.body).get("jobId"), "data.jobId")
 
     async def status(self, job_id: str) -> ImportStatus:
         url = f"{self.base}/bulk/workspaces/{self.workspace}/importjobs/{job_id}"
@@ -93,12 +93,17 @@ class AnalyticsImportProvider:
         data = data_of(reply.body)
         code = data.get("jobCode")
         state = canonical(JOB_CODES, code, "Zoho Analytics")
+        if state != "completed":
+            error = text(data.get("jobStatus"), "data.jobStatus") if state == "failed" else None
+            return ImportStatus(state, str(code), error=error)
         summary = {k: v for k, v in data.items() if k not in ("jobId", "jobCode", "jobStatus")}
+        counts = optional_mapping(summary.get("importSummary"), "data.importSummary")
         return ImportStatus(
             state,
             str(code),
-            summary if state == "completed" else None,
-            error=str(data.get("jobStatus")) if state == "failed" else None,
+            summary,
+            total=count(counts.get("totalRowCount"), "data.importSummary.totalRowCount"),
+            succeeded=count(counts.get("successRowCount"), "data.importSummary.successRowCount"),
         )
 
 

@@ -66,8 +66,9 @@ def canonical(table: Mapping[str, State], remote: object, product: str) -> State
     """Map a product's state through its table; a state no table knows is an error."""
     state = table.get(str(remote))
     if state is None:
+        shown = repr(remote) if len(repr(remote)) <= 80 else repr(remote)[:77] + "..."
         raise RemoteError(
-            f"{product} reported job state {remote!r}, which zsync doesn't know; "
+            f"{product} reported job state {shown}, which zsync doesn't know; "
             f"known: {', '.join(table)}",
             code="UNKNOWN_STATE",
         )

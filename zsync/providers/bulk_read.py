@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zsync.errors import GarbageReply, RemoteError, ResultExpired
+from zsync.errors import RemoteError, ResultExpired
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical, get_status
+from zsync.providers.replies import bad, count, flag, optional_mapping, remote_id, text
 from zsync.sinks.spool import Spool
 from zsync.spec.model import BulkReadExport, Condition, Criterion
 
@@ -59,13 +60,11 @@ class BulkReadProvider:
         entry = _first(reply.body)
         if entry.get("status") != "success":
             raise RemoteError(
-                f"{self.product} refused the bulk read: {entry.get('message')}",
-                code=_str(entry.get("code")),
+                f"{self.product} refused the bulk read: {text(entry.get('message'), 'message')}",
+                code=text(entry.get("code"), "code"),
             )
-        job_id = (entry.get("details") or {}).get("id")
-        if not job_id:
-            raise GarbageReply(f"the bulk read was created without an id: {entry!r}")
-        return str(job_id)
+        details = optional_mapping(entry.get("details"), "data[0].details")
+        return remote_id(details.get("id"), "data[0].details.id")
 
     async def status(self, remote_id: str) -> Status:
         reply = await get_status(self.session, f"{self.url}/{remote_id}")
@@ -74,21 +73,22 @@ class BulkReadProvider:
         entry = _first(reply.body)
         remote = entry.get("state")
         state = canonical(STATES, remote, self.product.upper())
-        result = entry.get("result") or {}
+        result = optional_mapping(entry.get("result"), "data[0].result")
         if state == "failed":
-            error = result.get("error_message") if isinstance(result, dict) else None
-            return Status(state, str(remote), error=str(error) if error else None)
+            error = text(result.get("error_message"), "data[0].result.error_message")
+            return Status(state, str(remote), error=error or None)
         if state != "completed":
             return Status(state, str(remote))
         following: Page | None = None
-        if result.get("more_records"):
-            token = result.get("next_page_token")
-            following = Page(token=token) if token else Page(number=int(result.get("page", 1)) + 1)
+        if flag(result.get("more_records"), "data[0].result.more_records"):
+            token = text(result.get("next_page_token"), "data[0].result.next_page_token")
+            number = count(result.get("page"), "data[0].result.page") or 1
+            following = Page(token=token) if token else Page(number=number + 1)
         return Status(
             state,
             str(remote),
-            records=result.get("count"),
-            download_url=result.get("download_url"),
+            records=count(result.get("count"), "data[0].result.count"),
+            download_url=text(result.get("download_url"), "data[0].result.download_url"),
             next=following,
         )
 
@@ -124,10 +124,4 @@ def _first(body: Any) -> dict[str, Any]:
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, list) and data and isinstance(data[0], dict):
         return data[0]
-    raise GarbageReply(
-        f'expected {{"data": [...]}} from the bulk read API, got {str(body)[:200]!r}'
-    )
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    raise bad("data", "a list of objects", data if isinstance(body, dict) else body)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from zsync.errors import GarbageReply, RemoteError
+from zsync.errors import RemoteError
 from zsync.http.hosts import resolve
 from zsync.http.session import ZohoSession
 from zsync.providers.base import State, canonical, get_status
+from zsync.providers.replies import bad, count, mapping, optional_mapping, remote_id, text
 from zsync.sinks.spool import Spool
 from zsync.spec.model import BulkWriteImport
 
@@ -47,14 +48,14 @@ class BulkWriteProvider:
             data=body,
             headers={"feature": "bulk-write", "X-CRM-ORG": self.session.connection.org_id or ""},
         )
-        body_json = reply.body if isinstance(reply.body, dict) else {}
-        file_id = (body_json.get("details") or {}).get("file_id")
-        if body_json.get("status") != "success" or not file_id:
+        body_json = mapping(reply.body, "the reply")
+        if body_json.get("status") != "success":
             raise RemoteError(
-                f"CRM refused the upload: {body_json.get('message') or reply.body}",
-                code=_str(body_json.get("code")),
+                f"CRM refused the upload: {text(body_json.get('message'), 'message')}",
+                code=text(body_json.get("code"), "code"),
             )
-        return str(file_id)
+        details = optional_mapping(body_json.get("details"), "details")
+        return remote_id(details.get("file_id"), "details.file_id")
 
     async def create(self, file_id: str, header: list[str]) -> str:
         """Create the write job. Never retried blindly: an insert run twice doubles rows."""
@@ -74,35 +75,39 @@ class BulkWriteProvider:
             "resource": [resource],
         }
         reply = await self.session.request("POST", self.url, json_body=body, retry_unsafe=False)
-        data = reply.body if isinstance(reply.body, dict) else {}
-        job_id = (data.get("details") or {}).get("id")
-        if data.get("status") != "success" or not job_id:
+        data = mapping(reply.body, "the reply")
+        if data.get("status") != "success":
             raise RemoteError(
-                f"CRM refused the bulk write: {data.get('message') or reply.body}",
-                code=_str(data.get("code")),
+                f"CRM refused the bulk write: {text(data.get('message'), 'message')}",
+                code=text(data.get("code"), "code"),
             )
-        return str(job_id)
+        details = optional_mapping(data.get("details"), "details")
+        return remote_id(details.get("id"), "details.id")
 
     async def status(self, job_id: str) -> WriteStatus:
         reply = await get_status(self.session, f"{self.url}/{job_id}")
         if reply is None:
             return WriteStatus("not_found", "404")
-        body = reply.body if isinstance(reply.body, dict) else None
-        if body is None or "status" not in body:
-            raise GarbageReply(f"the bulk write status has no status: {str(reply.body)[:200]!r}")
+        body = mapping(reply.body, "the reply")
+        if "status" not in body:
+            raise bad("status", "a job state", None)
         state = canonical(STATES, body["status"], "CRM bulk write")
         counts: dict[str, int] = {}
-        for resource in body.get("resource") or []:
-            file_info = resource.get("file") or {} if isinstance(resource, dict) else {}
+        resources = body.get("resource") or []
+        if not isinstance(resources, list):
+            raise bad("resource", "a list", resources)
+        for resource in resources:
+            file_info = optional_mapping(mapping(resource, "resource[]").get("file"), "file")
             for key in ("added_count", "updated_count", "skipped_count", "total_count"):
-                if isinstance(file_info.get(key), int):
-                    counts[key] = counts.get(key, 0) + file_info[key]
-        result = body.get("result") or {}
+                found = count(file_info.get(key), f"resource[].file.{key}")
+                if found is not None:
+                    counts[key] = counts.get(key, 0) + found
+        result = optional_mapping(body.get("result"), "result")
         return WriteStatus(
             state,
             str(body["status"]),
             counts or None,
-            download_url=result.get("download_url") if isinstance(result, dict) else None,
+            download_url=text(result.get("download_url"), "result.download_url"),
         )
 
     async def download(self, job_id: str, status: WriteStatus, destination: Spool) -> None:
@@ -117,7 +122,3 @@ def field_mappings(header: list[str], mappings: Mapping[str, str]) -> list[dict[
         for index, column in enumerate(header)
         if not mappings or column in mappings
     ]
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zsync.errors import GarbageReply, RemoteError, ResultExpired
+from zsync.errors import RemoteError, ResultExpired
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical, get_status
+from zsync.providers.replies import count, mapping, optional_mapping, remote_id, text
 from zsync.sinks.result import FileKind
 from zsync.sinks.spool import Spool
 from zsync.spec.model import CreatorExport
@@ -50,10 +51,7 @@ class CreatorExportProvider:
             if self.export.fields:
                 query["fields"] = list(self.export.fields)
         reply = await self.session.request("POST", self.url, json_body={"query": query})
-        details = _details(reply.body)
-        if not details.get("id"):
-            raise GarbageReply(f"Creator created a bulk read without an id: {reply.body!r}")
-        return str(details["id"])
+        return remote_id(_details(reply.body).get("id"), "details.id")
 
     async def status(self, remote_id: str) -> Status:
         reply = await get_status(self.session, f"{self.url}/{remote_id}")
@@ -62,14 +60,14 @@ class CreatorExportProvider:
         details = _details(reply.body)
         remote = details.get("status")
         state = canonical(STATES, remote, "Zoho Creator")
-        result = details.get("result") or {}
-        cursor = result.get("record_cursor") if isinstance(result, dict) else None
+        result = optional_mapping(details.get("result"), "details.result")
+        cursor = text(result.get("record_cursor"), "details.result.record_cursor")
         return Status(
             state,
             str(remote),
-            records=result.get("count") if isinstance(result, dict) else None,
-            download_url=result.get("download_url") if isinstance(result, dict) else None,
-            next=Page(token=str(cursor)) if cursor else None,
+            records=count(result.get("count"), "details.result.count"),
+            download_url=text(result.get("download_url"), "details.result.download_url"),
+            next=Page(token=cursor) if cursor else None,
         )
 
     async def download(
@@ -95,13 +93,8 @@ class CreatorExportProvider:
 
 
 def _details(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise GarbageReply(f"Creator answered {str(body)[:200]!r}")
+    body = mapping(body, "the reply")
     if body.get("code") != SUCCESS:
-        raise RemoteError(
-            f"Zoho Creator: {body.get('message') or body}", code=str(body.get("code"))
-        )
-    details = body.get("details")
-    if not isinstance(details, dict):
-        raise GarbageReply(f"Creator answered without details: {str(body)[:200]!r}")
-    return details
+        message = text(body.get("message"), "message") or str(body)[:200]
+        raise RemoteError(f"Zoho Creator: {message}", code=text(body.get("code"), "code"))
+    return mapping(body.get("details"), "details")
