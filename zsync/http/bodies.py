@@ -111,7 +111,7 @@ async def _bounded(read: Awaitable[bytes], deadline: float, stall: float, what: 
             return await read
     except TimeoutError:
         raise BodyStalled(
-            f"{what}: the reply stalled (less than {PROGRESS_BYTES} bytes in {stall:g} s)"
+            f"the reply stalled (less than {PROGRESS_BYTES} bytes in {stall:g} s)"
         ) from None
 
 

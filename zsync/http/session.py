@@ -265,7 +265,11 @@ class ZohoSession:
                         f"{method} {_path(url)}: the connection failed after the request was "
                         f"sent ({type(exc).__name__}); Zoho may or may not have acted on it"
                     ) from exc
-                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                problem = type(exc).__name__
+                if isinstance(exc, BodyStalled):
+                    problem = str(exc)
+                elif str(exc):
+                    problem = f"{problem}: {exc}"
                 if attempt >= self.retry.attempts:
                     raise TransientError(
                         f"{method} {_path(url)} failed {attempt} times; last: {problem}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 
-from zsync.sinks.checks import ResultError
+from zsync.sinks.checks import ResultError, sniff
 from zsync.sinks.result import PageWriter
 from zsync.sinks.spool import Spool
 from zsync.sizes import human_bytes
@@ -25,6 +25,11 @@ DEFAULT_LIMITS = Results()
 
 def extract_single(spool: Spool, page: PageWriter, limits: Results = DEFAULT_LIMITS) -> str:
     """Copy the archive's only file into `page`; returns that file's name."""
+    with spool.open() as handle:
+        head = handle.read(4096)
+    if not head.startswith(b"PK"):
+        sniff(head, "zip")  # an HTML page or Zoho's error in place of the archive
+        raise ResultError("the result is not a ZIP archive: it is corrupt")
     try:
         with spool.open() as handle, zipfile.ZipFile(handle) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
