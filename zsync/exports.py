@@ -21,7 +21,8 @@ from zsync.downloads import checked_download
 from zsync.errors import RemoteJobFailed, ResultExpired
 from zsync.polling import poll_until_done
 from zsync.providers.base import Page, Provider, Status
-from zsync.sinks.result import Output, ResultWriter
+from zsync.sinks.atomic import unique_suffix
+from zsync.sinks.result import Output, ResultError, ResultWriter
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
 from zsync.slots import JobSlot
@@ -30,6 +31,8 @@ from zsync.state.recorder import Recorder
 from zsync.state.records import OutputRecord, RemoteJob, now
 
 COPY_CHUNK = 1 << 20
+REREAD_LIMIT = 64 * 1024 * 1024  # results up to this size are read twice where Zoho can't vouch
+MAX_REREADS = 4
 DEAD_STATES = frozenset({"failed", "not_found", "expired"})
 
 Progress = Callable[[str], None]
@@ -159,6 +162,8 @@ class ExportRun:
 
         async def fetch(download: Spool) -> tuple[Mapping[str, str], Output | None]:
             headers = await self.provider.download(remote_id, status, download)
+            if self.provider.reread and download.size <= REREAD_LIMIT:
+                await self._confirm(remote_id, status, download)
             last = self.provider.next_page(status, headers) is None
             output = await asyncio.to_thread(self._append, download, writer, status, last)
             return headers, output
@@ -171,6 +176,34 @@ class ExportRun:
             what=f"the result of {self.provider_name} job {remote_id}",
             progress=self.progress,
         )
+
+    async def _confirm(self, remote_id: str, status: Status, first: Spool) -> None:
+        """Keep a result only once two reads of it are byte for byte the same and none was
+        longer: a body cut short at a record boundary, or corrupted into valid text, passes
+        every check of its own, but not a comparison with a good copy (and a cut can only
+        make a body shorter, never longer)."""
+        reads = [first]
+        digests = [await asyncio.to_thread(first.digest)]
+        try:
+            for _ in range(MAX_REREADS):
+                again = Spool(self.scratch / f"{self.job.name}-{remote_id}-{unique_suffix()}.re")
+                reads.append(again)
+                await self.provider.download(remote_id, status, again)
+                digests.append(await asyncio.to_thread(again.digest))
+                longest = max(read.size for read in reads)
+                agreed = [
+                    read
+                    for read, digest in zip(reads, digests, strict=True)
+                    if digests.count(digest) > 1 and read.size == longest
+                ]
+                if agreed:
+                    if agreed[0] is not first:
+                        first.take(agreed[0])
+                    return
+            raise ResultError(f"{len(reads)} reads of the same result never agreed")
+        finally:
+            for read in reads[1:]:
+                read.discard()
 
     def _append(
         self, download: Spool, writer: ResultWriter, status: Status, last: bool

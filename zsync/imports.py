@@ -223,7 +223,7 @@ class ImportRun:
                 raise self.failed(layout, part, None, exc.message, exc.code) from exc
             result = await poll_until_done(partial(status, job_id), self.job.poll, self.seen(index))
         if result.state != "completed":
-            raise self.failed(layout, part, job_id, result.error or result.remote)
+            raise self.failed(layout, part, job_id, result.error or result.remote, result.remote)
         return job_id, result
 
     async def follow_part(
@@ -243,7 +243,7 @@ class ImportRun:
                 partial(status, job_id), self.job.poll, self.seen(earlier.position)
             )
         if result.state != "completed":
-            raise self.failed(layout, part, job_id, result.error or result.remote)
+            raise self.failed(layout, part, job_id, result.error or result.remote, result.remote)
         return job_id, result
 
     def check_unknown(

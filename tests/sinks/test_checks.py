@@ -132,3 +132,13 @@ def test_a_zip_bomb_is_refused_before_it_fills_anything(tmp_path: Path) -> None:
         extract_single(spool_of(tmp_path, archive), writer.page(), Results(max_zip_ratio=100))
     with pytest.raises(ResultError, match="max_size"):
         extract_single(spool_of(tmp_path, archive), writer.page(), Results(max_size=1024))
+
+
+def test_a_zip_whose_member_name_is_not_utf8_is_corrupt(tmp_path: Path) -> None:
+    data = bytearray(zipped({"résumé.csv": b"id\n1\n"}))  # flagged UTF-8 (bit 11)
+    name = "résumé.csv".encode()
+    for at in [i for i in range(len(data)) if data[i : i + len(name)] == name]:
+        data[at] = 0xCB  # a lead byte followed by ASCII: invalid UTF-8
+    writer = ResultWriter(tmp_path / "out.csv", "csv")
+    with pytest.raises(ResultError, match="isn't UTF-8"):
+        extract_single(spool_of(tmp_path, bytes(data)), writer.page())

@@ -48,7 +48,7 @@ class FaultConfig:
     retry_after: float = 1.0  # seconds, sent in Retry-After on 429
     reset_rate: float = 0.0  # connection dropped mid-body on result downloads
     crm_throttle_rate: float = 0.0  # CRM/Bigin's HTTP 400 "too many requests" (429 elsewhere)
-    truncate_rate: float = 0.0  # result downloads cut to half their length, cleanly
+    truncate_rate: float = 0.0  # result downloads cut short at a seeded point, cleanly
     corrupt_rate: float = 0.0  # result downloads at full length with bytes flipped
     job_failure_rate: float = 0.0  # jobs that end FAILED / JOBCODE 1003
     latency: float = 0.0  # real seconds added before every API response

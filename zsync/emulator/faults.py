@@ -35,6 +35,10 @@ class Fault:
     status: int = 500
     retry_after: float = 1.0
     delay: float = 0.0
+    # Where in a body a truncate or corrupt fault lands (0..1 of its length). An explicit
+    # rule cuts at the middle, so tests know what they get; a seeded fault lands at a seeded
+    # random place, as a broken transfer does: two faulty reads of one result rarely match.
+    position: float = 0.5
 
 
 class Faults:
@@ -117,7 +121,8 @@ class Faults:
         else:
             return None
         self.injected.append((endpoint, kind))
-        return Fault(kind, 500, c.retry_after)
+        position = self._rng.random() if kind in ("truncate", "corrupt") else 0.5
+        return Fault(kind, 500, c.retry_after, position=position)
 
     def job_should_fail(self, kind: str) -> bool:
         for rule in self._job_failures:

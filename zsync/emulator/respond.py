@@ -22,13 +22,17 @@ def json_reply(body: Any, status: int = 200) -> web.Response:
     return web.json_response(body, status=status)
 
 
-def _corrupt(data: bytes) -> bytes:
+def _corrupt(data: bytes, position: float) -> bytes:
     if len(data) < 8:
         return bytes(b ^ 0xFF for b in data)
-    middle = len(data) // 2
     span = max(4, len(data) // 10)
-    flipped = bytes(b ^ 0xFF for b in data[middle : middle + span])
-    return data[:middle] + flipped + data[middle + span :]
+    start = min(int(len(data) * position), len(data) - span)
+    flipped = bytes(b ^ 0xFF for b in data[start : start + span])
+    return data[:start] + flipped + data[start + span :]
+
+
+def _cut(data: bytes, position: float) -> bytes:
+    return data[: min(max(1, int(len(data) * position)), len(data) - 1)]
 
 
 async def deliver(
@@ -57,9 +61,9 @@ async def deliver(
             break
     head = b"".join(buffered)
     if fault is not None and fault.kind == "truncate":
-        return web.Response(body=head[: len(head) // 2], status=status, headers=headers)
+        return web.Response(body=_cut(head, fault.position), status=status, headers=headers)
     if fault is not None and fault.kind == "corrupt":
-        head = _corrupt(head)
+        head = _corrupt(head, fault.position)
     if fault is not None and fault.kind == "reset":
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = len(head) if exhausted else len(head) * 2

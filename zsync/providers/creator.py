@@ -23,6 +23,7 @@ SUCCESS = 3000
 
 class CreatorExportProvider:
     zipped = True
+    reread = False
     kind: FileKind = "csv"
 
     def __init__(self, session: ZohoSession, export: CreatorExport) -> None:

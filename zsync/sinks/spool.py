@@ -7,7 +7,9 @@ MEMORY_LIMIT, or of unknown length, streams to a scratch file instead, so memory
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,3 +47,23 @@ class Spool:
         if self._on_disk:
             self.path.unlink(missing_ok=True)
             self._on_disk = False
+
+    def digest(self) -> str:
+        """sha256 of the body (reads a file body from disk: call off the event loop)."""
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        hashed = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hashed.update(chunk)
+        return hashed.hexdigest()
+
+    def take(self, other: Spool) -> None:
+        """Hold `other`'s body instead of this one's; `other` is left empty."""
+        self.discard()
+        if other.data is not None:
+            self.keep(other.data)
+        elif other._on_disk:
+            os.replace(other.path, self.path)
+            self._on_disk, self.size = True, other.size
+        other.data, other._on_disk = None, False

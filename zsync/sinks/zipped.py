@@ -56,6 +56,9 @@ def extract_single(spool: Spool, page: PageWriter, limits: Results = DEFAULT_LIM
             return member.filename
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
         raise ResultError(f"the result ZIP is corrupt: {exc}") from exc
+    except UnicodeDecodeError as exc:  # a member name flagged UTF-8 that isn't
+        problem = f"the result ZIP is corrupt (a file name isn't UTF-8: {exc.reason})"
+        raise ResultError(problem) from exc
     except NotImplementedError as exc:  # an unsupported compression method
         raise ResultError(f"the result ZIP can't be read: {exc}") from exc
 
