@@ -27,7 +27,8 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        return not has_errors(self.diagnostics)
+        # No model means invalid, even without a diagnostic to say why (a file holding `~`).
+        return self.spec is not None and not has_errors(self.diagnostics)
 
     @property
     def errors(self) -> list[Diagnostic]:
