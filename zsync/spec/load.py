@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from zsync.errors import SpecError
+from zsync.spec.as_written import keep_as_written
 from zsync.spec.diagnostics import Diagnostic, Severity, has_errors, sort_diagnostics
 from zsync.spec.interpolate import interpolate
 from zsync.spec.model import Spec, build_spec
@@ -64,11 +65,14 @@ def validate_spec(
     source, diagnostics = load_yaml(text, file)
     if source.data is None:
         return LoadResult(file, None, sort_diagnostics(diagnostics))
+    written = keep_as_written(source)
+    diagnostics += written.diagnostics
     severity: Severity = "error" if for_run else "warning"
     interpolation = interpolate(source, env, unset=severity)
     diagnostics += interpolation.diagnostics
-    schema_problems, broken = check_schema(source, interpolation)
+    schema_problems, broken = check_schema(source, interpolation, quiet=written.refused)
     diagnostics += schema_problems
+    broken |= written.refused
     # Check the rest of the file too, so one pass reports every problem: set aside the jobs
     # and connections that broke the schema, when what's left still forms a file.
     data, set_aside = _without_broken_entries(interpolation.data, broken)
