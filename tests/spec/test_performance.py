@@ -110,3 +110,20 @@ def test_jobs_validated_once_per_shape_report_what_one_validation_reports() -> N
         return {(tuple(e.absolute_path), e.message) for e in errors}
 
     assert seen(schema_errors(data)) == seen(spec_validator().iter_errors(data))
+
+
+def test_a_long_chain_of_needs_is_checked_without_recursion(write_spec) -> None:
+    lines = [
+        "version: 1",
+        "connections:",
+        "  crm: {product: crm, org_id: '1', auth: {client_id: a, client_secret: b, "
+        "refresh_token: c}}",
+        "jobs:",
+    ]
+    for i in range(3000):
+        needs = f", needs: [j{i + 1}]" if i < 2999 else ", needs: [j0]"
+        lines.append(f"  j{i}: {{export: {{from: crm, module: M}}, output: o{i}.csv{needs}}}")
+    result = validate_spec(write_spec("\n".join(lines) + "\n"), {})
+    (cycle,) = result.errors
+    assert cycle.message.startswith("needs form a cycle: j0 -> j1 -> j2 -> ")
+    assert cycle.message.endswith(" -> j2999 -> j0")

@@ -326,25 +326,28 @@ def _value_problems(condition: Condition) -> Iterator[str]:
 
 
 def _cycles(spec: Spec) -> Iterator[list[str]]:
+    """Each cycle of needs, found depth first in file order; a loop with its own stack, not
+    recursion: a chain of 3,000 needs is a valid file."""
     state: dict[str, int] = {}  # 1: on the current path, 2: done
-    stack: list[str] = []
-
-    def visit(name: str) -> Iterator[list[str]]:
-        state[name] = 1
-        stack.append(name)
-        for need in spec.jobs[name].needs:
-            if need not in spec.jobs:
+    for root in spec.jobs:
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        todo = [iter(spec.jobs[root].needs)]
+        while todo:
+            need = next(todo[-1], None)
+            if need is None:
+                todo.pop()
+                state[path.pop()] = 2
+            elif need not in spec.jobs:
                 continue
-            if state.get(need) == 1:
-                yield stack[stack.index(need) :]
+            elif state.get(need) == 1:
+                yield path[path.index(need) :]
             elif need not in state:
-                yield from visit(need)
-        stack.pop()
-        state[name] = 2
-
-    for name in spec.jobs:
-        if name not in state:
-            yield from visit(name)
+                state[need] = 1
+                path.append(need)
+                todo.append(iter(spec.jobs[need].needs))
 
 
 def _normal(path: str) -> str | None:
