@@ -271,10 +271,13 @@ class _Checker:
             for j in self.spec.jobs.values()
             if j.output and j.direction == "export"
         }
+        roots = _import_roots(self.spec)
         for job in self.spec.jobs.values():
             if job.input_file is None:
                 continue
             path: Path = ("jobs", job.name, "import", "file")
+            if not self.check_import_root(job.input_file, path, roots):
+                continue
             normal = _normal(job.input_file)
             writer = writers.get(normal) if normal else None
             if writer is not None:
@@ -295,6 +298,29 @@ class _Checker:
                     f"'{job.input_file}' doesn't exist ({file}) and no job writes it",
                     severity=self.missing_file,
                 )
+
+    def check_import_root(self, file: str, path: Path, roots: list[FsPath]) -> bool:
+        """Whether `file` lies in a directory imports may read; if not, says so."""
+        where = FsPath(file)
+        where = (where if where.is_absolute() else self.spec.output_dir / where).resolve()
+        if any(where.is_relative_to(root) for root in roots):
+            return True
+        allowed = "the job file's directory, the output directory" + (
+            " and defaults.import_roots" if self.spec.import_roots else ""
+        )
+        self.add(
+            path,
+            f"'{file}' ({where}) is outside {allowed}: imports read only files there, so "
+            "that a changed job file can't make a run upload any file this machine can read; "
+            "to read from another directory, add it to defaults.import_roots",
+        )
+        return False
+
+
+def _import_roots(spec: Spec) -> list[FsPath]:
+    """Where imports may read: the job file's directory, the output directory, and
+    defaults.import_roots, each with '..' and symbolic links resolved."""
+    return [root.resolve() for root in (spec.path.parent, spec.output_dir, *spec.import_roots)]
 
 
 def _criteria_problems(criteria: Criterion, path: Path) -> Iterator[tuple[Path, str]]:
