@@ -92,6 +92,18 @@ def test_alias_bomb_is_refused_where_it_goes_off() -> None:
     assert f"more than {MAX_ALIAS_NODES:,} nodes" in problem.message
 
 
+def test_anchors_inside_anchors() -> None:
+    text = "a: &a {x: &x [1, &y 2], z: 3}\nb: *a\nc: *x\nd: *y\n"
+    source, problems = load_yaml(text, "f.yaml")
+    assert problems == []
+    assert source.data == {
+        "a": {"x": [1, 2], "z": 3},
+        "b": {"x": [1, 2], "z": 3},
+        "c": [1, 2],
+        "d": 2,
+    }
+
+
 def test_a_few_aliases_are_fine() -> None:
     text = "base: &b {x: 1, y: [1, 2]}\n" + "".join(f"j{i}: {{<<: *b}}\n" for i in range(1000))
     source, problems = load_yaml(text, "f.yaml")

@@ -217,7 +217,8 @@ class _Events:
 
     def begin_anchor(self, event: Event, name: str) -> int:
         """Record the node `event` starts; returns where its recording begins."""
-        self.recording.append(event)
+        if not self.recorders:  # else __next__ has recorded it, inside an outer anchor
+            self.recording.append(event)
         self.recorders += 1
         self.open.add(name)
         return len(self.recording) - 1
