@@ -187,7 +187,7 @@ class _SecondDocument(Exception):
 
 
 class _Unusable(NamedTuple):
-    """A number YAML reads but no job file can use; the reason ends 'it is ...'."""
+    """A number YAML reads but no job file can use (past 2^53, inf, nan), and why."""
 
     why: str
 
@@ -210,7 +210,7 @@ class _Events:
     def __next__(self) -> Event:
         event = self.loader.get_event()
         if event is None:  # pragma: no cover - the builder stops at the stream's end
-            raise StopIteration
+            raise yaml.YAMLError("the file ends inside a value")
         if self.recorders:
             self.recording.append(event)
         return event
@@ -244,7 +244,7 @@ class _Replay:
 
     def __next__(self) -> Event:
         if self.index >= self.end:  # pragma: no cover - a recording holds whole nodes
-            raise StopIteration
+            raise yaml.YAMLError("an anchored value ends too soon")
         self.index += 1
         return self.events[self.index - 1]
 
