@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from zsync.durations import parse_duration
+from zsync.durations import MAX_SECONDS, DurationTooLong, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,15 @@ def test_parse(text, seconds) -> None:
 def test_refuse(text) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["366d", "9" * 400 + "s", 1e300, float("inf"), float("nan")])
+def test_refuse_what_no_run_waits_for(text) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_a_year_is_the_longest() -> None:
+    assert parse_duration("365d") == MAX_SECONDS
+    with pytest.raises(DurationTooLong):
+        parse_duration("365d1s")

@@ -441,7 +441,7 @@ CASES = [
         20,
         11,
         "",
-        "invalid YAML: while parsing a flow mapping expected ',' or '}'",
+        "invalid YAML: while parsing a flow mapping",
     ),
     Case(
         "unset-variable-at-run-time",
@@ -469,6 +469,31 @@ CASES = [
         "environment variable LEADS_VIEW is not set (needed at run time)",
         severity="warning",
         exit_code=0,
+    ),
+    Case(
+        "export-given-as-a-variable",
+        """\
+        a:
+          export: "${LEADS_EXPORT}"
+          output: a.csv
+        """,
+        19,
+        13,
+        "jobs.a.export",
+        "expected a mapping, found '${LEADS_EXPORT}' (after interpolation)",
+    ),
+    Case(
+        "auth-given-as-a-variable",
+        None,  # type: ignore[arg-type]
+        6,
+        11,
+        "connections.crm.auth",
+        "expected a mapping, found '${CRM_AUTH}' (after interpolation)",
+        whole=HEADER.replace(
+            "    auth: {client_id: a, client_secret: b, refresh_token: c}\n  an:",
+            '    auth: "${CRM_AUTH}"\n  an:',
+        )
+        + "  a: {export: {from: crm, module: Leads}, output: a.csv}\n",
     ),
     Case(
         "malformed-variable",
@@ -636,10 +661,10 @@ CASES = [
         6,
         23,
         "connections.crm.auth.client_id",
-        "expected a string, found a value (hidden)",
+        "must not be empty, found a value (hidden)",
         whole=HEADER.replace(
             "    auth: {client_id: a, client_secret: b, refresh_token: c}\n  an:",
-            "    auth: {client_id: 918273645, client_secret: b, refresh_token: c}\n  an:",
+            '    auth: {client_id: "", client_secret: b, refresh_token: c}\n  an:',
         )
         + "  a: {export: {from: crm, module: Leads}, output: a.csv}\n",
     ),

@@ -15,13 +15,17 @@ OutputFormat = Literal["text", "json"]
 
 
 def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) -> int:
-    result = validate_spec(path, for_run=strict)
-    if output == "json":
-        click.echo(json.dumps(as_json(result), indent=2))
-    else:
-        for diagnostic in result.diagnostics:
-            click.echo(diagnostic.render())
-        click.echo(summary(result))
+    try:
+        result = validate_spec(path, for_run=strict)
+        if output == "json":
+            click.echo(json.dumps(as_json(result), indent=2))
+        else:
+            for diagnostic in result.diagnostics:
+                click.echo(diagnostic.render())
+            click.echo(summary(result))
+    except KeyboardInterrupt:  # click would call it "Aborted!" and exit 1
+        click.echo("zsync: interrupted", err=True)
+        return ExitCode.INTERRUPTED
     return ExitCode.OK if result.ok else ExitCode.INVALID
 
 

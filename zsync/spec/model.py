@@ -186,6 +186,8 @@ class Spec:
     output_dir: Path
     connections: Mapping[str, Connection]
     jobs: Mapping[str, Job]
+    # Where imports may read besides the job file's directory and output_dir.
+    import_roots: tuple[Path, ...] = ()
 
 
 def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
@@ -200,7 +202,14 @@ def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
         name: _job(name, raw, base_poll, base_retry, base_results)
         for name, raw in data["jobs"].items()
     }
-    return Spec(path=path, output_dir=output_dir, connections=connections, jobs=jobs)
+    import_roots = tuple(path.parent / root for root in defaults.get("import_roots", ()))
+    return Spec(
+        path=path,
+        output_dir=output_dir,
+        connections=connections,
+        jobs=jobs,
+        import_roots=import_roots,
+    )
 
 
 def _connection(name: str, raw: Mapping[str, Any]) -> Connection:

@@ -3,25 +3,35 @@
 jsonschema reports a failed `oneOf` as one error wrapping every branch's sub-errors. Here the
 branch the user evidently meant (the one with the fewest and shallowest problems) speaks for
 it; when no branch stands out, one line names the forms that were expected.
+
+Jobs are validated one by one against the job schema, and a job shaped like one already
+found valid (the same keys and values, but for strings whose text the schema doesn't look
+at: names, paths, modules) isn't validated again: 10,000 jobs cost a handful of validations.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Collection, Iterator
 from functools import cache
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
+from zsync.durations import DurationTooLong, parse_duration
 from zsync.resources import load_schema
 from zsync.spec.diagnostics import Diagnostic, Path
 from zsync.spec.interpolate import Interpolation
+from zsync.spec.schema_map import NodeSet, SchemaMap, spec_map
 from zsync.spec.yaml_source import Source
 
 # How strongly an error says "this is not the branch you meant".
 _MISSING_KEY_WEIGHT = 10
 _UNKNOWN_KEY_WEIGHT = 3
+# A reference alone (no default), which is safe to quote even where values are secret.
+_ONE_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -33,34 +43,106 @@ _TYPE_WORDS = {
     "null": "nothing",
 }
 
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("zsync-duration", raises=ValueError)
+def _duration_in_range(value: object) -> bool:
+    """A duration's size; its spelling is the pattern's business, not this check's."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return True
+    try:
+        parse_duration(value)
+    except DurationTooLong:
+        raise
+    except ValueError:
+        pass  # misspelt: the pattern beside this check says so
+    return True
+
 
 @cache
 def spec_validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema("zsync"))
+    return Draft202012Validator(load_schema("zsync"), format_checker=_FORMATS)
+
+
+@cache
+def _outline_validator() -> Draft202012Validator:
+    """The top level alone: each job's value is checked on its own."""
+    schema = load_schema("zsync")
+    # The name schema inlined: resolving its $ref once per job name cost more than the rest.
+    names = schema["$defs"]["name"]
+    jobs = {**schema["properties"]["jobs"], "additionalProperties": True, "propertyNames": names}
+    outline = {**schema, "properties": {**schema["properties"], "jobs": jobs}}
+    return Draft202012Validator(outline, format_checker=_FORMATS)
+
+
+@cache
+def _job_validator() -> Draft202012Validator:
+    job = load_schema("zsync")["$defs"]["job"]
+    return cast(Draft202012Validator, spec_validator().evolve(schema=job))
 
 
 def check_schema(
-    source: Source, interpolation: Interpolation
+    source: Source, interpolation: Interpolation, quiet: Collection[Path] = frozenset()
 ) -> tuple[list[Diagnostic], set[Path]]:
     """Every schema violation in the (interpolated) data, one diagnostic each, and the paths
-    of the parts that broke a rule."""
-    reporter = _Reporter(source, interpolation)
+    of the parts that broke a rule. Errors at `quiet` paths (already reported) go unsaid."""
+    reporter = _Reporter(source, interpolation, quiet)
     broken: set[Path] = set()
-    for error in spec_validator().iter_errors(interpolation.data):
+    for error in schema_errors(interpolation.data):
         if reporter.report(error):
             broken.add(tuple(error.absolute_path))
     return reporter.diagnostics, broken
 
 
+def schema_errors(data: Any) -> Iterator[ValidationError]:
+    """What spec_validator().iter_errors(data) finds, each job's shape validated once."""
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, dict):
+        yield from spec_validator().iter_errors(data)
+        return
+    yield from _outline_validator().iter_errors(data)
+    schema = spec_map()
+    job_nodes = schema.at(("jobs", "*"))
+    valid: set[str] = set()
+    for name, job in jobs.items():
+        shape = json.dumps(_shape(job, job_nodes, schema), sort_keys=True)
+        if shape in valid:
+            continue
+        errors = list(_job_validator().iter_errors(job))
+        if not errors:
+            valid.add(shape)
+        for error in errors:
+            error.path.extendleft((name, "jobs"))  # reversed: extendleft prepends one by one
+            yield error
+
+
+def _shape(value: Any, nodes: NodeSet, schema: SchemaMap) -> Any:
+    """`value` with every string the schema doesn't look into (beyond "a non-empty
+    string") replaced by one stand-in: validity can't tell them apart."""
+    if isinstance(value, str):
+        return "x" if value and schema.is_free_string(nodes) else value
+    if isinstance(value, dict):
+        return {k: _shape(v, schema.step(nodes, k), schema) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v, schema.step(nodes, i), schema) for i, v in enumerate(value)]
+    return value
+
+
 class _Reporter:
-    def __init__(self, source: Source, interpolation: Interpolation) -> None:
+    def __init__(
+        self, source: Source, interpolation: Interpolation, quiet: Collection[Path]
+    ) -> None:
         self.source = source
         self.interpolation = interpolation
+        self.quiet = quiet
         self.diagnostics: list[Diagnostic] = []
 
     def report(self, error: ValidationError) -> bool:
         """Report `error`; False when an unset variable's warning already covers it."""
         path: Path = tuple(error.absolute_path)
+        if any(path[:n] in self.quiet for n in range(len(path) + 1)):
+            return True  # reported already (a number too large): still broken
         if self._covered_by_unset_variable(path):
             return False
         if error.validator in ("oneOf", "anyOf") and (error.context or error.validator == "oneOf"):
@@ -72,7 +154,10 @@ class _Reporter:
 
     def _covered_by_unset_variable(self, path: Path) -> bool:
         # The unset variable is already reported; its placeholder failing a pattern is noise.
-        return any(path[: len(p)] == p for p in self.interpolation.unresolved)
+        # Not so where no string can do (a mapping given as "${VAR}"): no value would fix it.
+        return path in self.interpolation.unresolved and "string" in spec_map().types(
+            spec_map().at(path)
+        )
 
     def _report_alternatives(self, error: ValidationError, path: Path) -> None:
         message = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
@@ -83,6 +168,16 @@ class _Reporter:
             )
             return
         required_only = _required_only_branches(error)
+        if required_only is not None and not isinstance(error.instance, dict):
+            return  # not a mapping at all: the type error at the same path says so
+        wanted = _only_wrong_types(branches, path)
+        if wanted:
+            words = " or ".join(dict.fromkeys(_TYPE_WORDS.get(t, t) for t in wanted))
+            found = _describe_found(error.instance, path, self)
+            self.diagnostics.append(
+                self.source.diagnostic(path, f"expected {words}, found {found}")
+            )
+            return
         if required_only is not None:
             present = [
                 k for k in required_only if isinstance(error.instance, dict) and k in error.instance
@@ -121,10 +216,13 @@ class _Reporter:
 
     def found(self, path: Path, value: Any) -> str:
         """How to show a found value: never a secret or an environment variable's value."""
+        template = self.interpolation.templates.get(path)
+        if template is not None and _ONE_REFERENCE.fullmatch(template):
+            return f"{template!r} (after interpolation)"
         if "auth" in path:
             return "a value (hidden)"
-        if path in self.interpolation.templates:
-            return f"{self.interpolation.templates[path]!r} (after interpolation)"
+        if template is not None:
+            return f"{template!r} (after interpolation)"
         return _show(value)
 
 
@@ -151,6 +249,9 @@ def _describe(error: ValidationError, reporter: _Reporter) -> Iterator[tuple[Pat
     if "propertyNames" in error.schema_path:
         # The failing value is a key of the mapping at `path`: point at that key.
         yield (*path, str(instance)), f"'{instance}': {custom or error.message}", True
+        return
+    if kind == "format" and error.cause is not None:
+        yield path, str(error.cause), False
         return
     if kind == "not" and custom:
         yield path, str(custom), True
@@ -202,6 +303,19 @@ def _group_by_branch(error: ValidationError) -> dict[int, list[ValidationError]]
     for sub in error.context or ():
         branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
     return branches
+
+
+def _only_wrong_types(branches: dict[int, list[ValidationError]], path: Path) -> list[str]:
+    """The types the branches want, when each fails for the type of the value at `path` (an
+    `export:` given as text: the rest of what a branch says follows from that); else none."""
+    wanted: list[str] = []
+    for errors in branches.values():
+        types = [e for e in errors if e.validator == "type" and tuple(e.absolute_path) == path]
+        if not types:
+            return []
+        value = _value(types[0])
+        wanted += [value] if isinstance(value, str) else list(value)
+    return wanted
 
 
 def _required_only_branches(error: ValidationError) -> list[str] | None:
