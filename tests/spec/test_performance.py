@@ -4,7 +4,6 @@ and give what the plain versions gave."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -81,14 +80,12 @@ def _big_spec(jobs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_ten_thousand_jobs_validate_quickly(write_spec) -> None:
+def test_ten_thousand_jobs_validate(write_spec) -> None:
+    # How long it takes is bench/validate_speed.py's question (under 2 s).
     path = write_spec(_big_spec(10_000))
-    started = time.perf_counter()
     result = validate_spec(path, {})
-    elapsed = time.perf_counter() - started
     assert result.ok, result.diagnostics[:3]
     assert len(result.spec.jobs) == 10_000  # type: ignore[union-attr]
-    assert elapsed < 10  # about 1.3 s here; 20 s when outputs were compared pairwise
 
 
 def test_jobs_validated_once_per_shape_report_what_one_validation_reports() -> None:
