@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 
 import click
 
-from zsync import __version__
+from zsync import __version__, redact
 from zsync.commands.plan import plan as plan_command
 from zsync.commands.run import run as run_command
 from zsync.commands.runs import DEFAULT_LIMIT
@@ -415,12 +416,21 @@ def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
 
 
 def _exit(command: Callable[[], int]) -> None:
-    """Run a command and end the process with its exit code; the one place errors print."""
-    try:
-        code = command()
-    except ZsyncError as exc:
-        click.echo(f"zsync: error: {exc}", err=True)
-        code = exc.exit_code
+    """Run a command and end the process with its exit code; the one place errors print.
+
+    Secrets the command registers are masked in all it prints, its errors included (and
+    forgotten after it: a test process runs many commands)."""
+    with redact.scope():
+        try:
+            code = command()
+        except ZsyncError as exc:
+            click.echo(redact.text(f"zsync: error: {exc}"), err=True)
+            code = exc.exit_code
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click prints these itself
+        except Exception:  # a bug in zsync: its traceback helps, its secrets don't
+            sys.stderr.write(redact.text(traceback.format_exc()))
+            code = 1
     sys.exit(int(code))
 
 

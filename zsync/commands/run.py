@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zsync import redact
 from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode, SpecError, UsageError
 from zsync.manifest import manifest_path
@@ -37,12 +39,13 @@ def run(
     wait_lock: float | None = None,
     reimport: Sequence[str] = (),
 ) -> int:
-    result = validate_spec(path, for_run=not emulator)
+    result = validate_spec(path, redact.watching(os.environ), for_run=not emulator)
     for diagnostic in result.diagnostics:
-        click.echo(diagnostic.render(), err=True)
+        click.echo(redact.text(diagnostic.render()), err=True)
     if result.spec is None:
         raise SpecError(result.diagnostics)
     spec = result.spec
+    redact.add_auth(spec)
     plan = build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
     if resume and emulator:
         raise UsageError(
@@ -70,8 +73,8 @@ def run(
         return ExitCode.INTERRUPTED
     path_of_manifest = manifest_path(states, run_id)
     if output == "json":
-        click.echo(path_of_manifest.read_text(encoding="utf-8").rstrip())
-    click.echo(f"manifest: {path_of_manifest}", err=output == "json")
+        click.echo(redact.text(path_of_manifest.read_text(encoding="utf-8").rstrip()))
+    click.echo(redact.text(f"manifest: {path_of_manifest}"), err=output == "json")
     return code
 
 
@@ -87,6 +90,7 @@ async def _run(
     report: Progress,
 ) -> tuple[int, str]:
     async with report.written(), _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
+        redact.add_auth(run_spec)
         plan = build_plan(run_spec, select, exclude)
         async with started_run(
             plan,
