@@ -1,6 +1,13 @@
 """The `zsync` command line: a thin shell over zsync.commands, which tests call directly."""
 
+# ruff: noqa: E402 - the signal handling just below must come before the imports it covers
 from __future__ import annotations
+
+from zsync import interrupts
+
+# Ctrl-C while the rest loads (a third of a second: click, aiohttp, jsonschema...) would print
+# an import's traceback: until main() takes over, a signal ends the process quietly.
+_LOADING = interrupts.quiet_while_loading()
 
 import sys
 import traceback
@@ -435,4 +442,17 @@ def _exit(command: Callable[[], int]) -> None:
 
 
 def main() -> None:
-    cli(prog_name="zsync")
+    """The console script: exits 130 on SIGINT, 143 on SIGTERM, whenever they come."""
+    interrupts.raise_on_signals()
+    try:
+        cli(prog_name="zsync")
+    except interrupts.Interrupted as exc:
+        click.echo("zsync: interrupted", err=True)
+        sys.exit(exc.exit_code)
+    finally:
+        interrupts.exit_at_once()  # the work is over: a late signal needs no cleanup
+
+
+# Loaded: the quiet handlers go, main() puts its own in place (and a test process that merely
+# imports the CLI keeps the handlers it had).
+interrupts.restore(_LOADING)

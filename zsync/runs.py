@@ -22,6 +22,7 @@ from pathlib import Path
 from zsync import __version__, redact
 from zsync.errors import UsageError
 from zsync.fingerprints import definition_sha256
+from zsync.interrupts import RunInterrupts
 from zsync.manifest import point_latest, write_manifest
 from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
@@ -54,10 +55,14 @@ async def started_run(
     wait_lock: float | None = None,
     emulator: str | None = None,
     report: Report = lambda message: None,
+    interrupts: RunInterrupts | None = None,
 ) -> AsyncIterator[Recorder]:
     """A recorder for a new run of `plan`, or for the resumed run `resume` ('latest' or an
-    id); holds the job file's run lock until the block ends. Everything the run records
-    passes through zsync.redact (a RedactedStore)."""
+    id); holds the job file's run lock until the block ends.
+
+    Until the lock is taken, `interrupts` may cancel this (nothing is recorded yet); from
+    then on they are kept for the run's own handler, so a run is never half-recorded.
+    Everything the run records passes through zsync.redact (a RedactedStore)."""
     spec = plan.spec
     scope = str(spec.path.resolve())
     store = await asyncio.to_thread(open_store, state_dir)
@@ -65,7 +70,11 @@ async def started_run(
         resumed = await asyncio.to_thread(_find_run, store, scope, resume) if resume else None
         run_id = resumed.run_id if resumed else new_run_id()
         holder = holder_for(scope, run_id)
+        # Cancelled just as the lock is taken, the lock stays behind: the next run takes it
+        # over, as its holder's process is gone.
         await take_lock(store, holder, str(spec.path), wait=wait_lock, report=report)
+        if interrupts is not None:
+            interrupts.keep()
         try:
             await asyncio.to_thread(
                 _sweep, store, spec, state_dir, scope, run_id if resumed else None, report
