@@ -1,13 +1,21 @@
 """The `zsync` command line: a thin shell over zsync.commands, which tests call directly."""
 
+# ruff: noqa: E402 - the signal handling just below must come before the imports it covers
 from __future__ import annotations
 
+from zsync import interrupts
+
+# Ctrl-C while the rest loads (a third of a second: click, aiohttp, jsonschema...) would print
+# an import's traceback: until main() takes over, a signal ends the process quietly.
+_LOADING = interrupts.quiet_while_loading()
+
 import sys
+import traceback
 from collections.abc import Callable
 
 import click
 
-from zsync import __version__
+from zsync import __version__, redact
 from zsync.commands.plan import plan as plan_command
 from zsync.commands.run import run as run_command
 from zsync.commands.runs import DEFAULT_LIMIT
@@ -415,14 +423,36 @@ def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
 
 
 def _exit(command: Callable[[], int]) -> None:
-    """Run a command and end the process with its exit code; the one place errors print."""
-    try:
-        code = command()
-    except ZsyncError as exc:
-        click.echo(f"zsync: error: {exc}", err=True)
-        code = exc.exit_code
+    """Run a command and end the process with its exit code; the one place errors print.
+
+    Secrets the command registers are masked in all it prints, its errors included (and
+    forgotten after it: a test process runs many commands)."""
+    with redact.scope():
+        try:
+            code = command()
+        except ZsyncError as exc:
+            click.echo(redact.text(f"zsync: error: {exc}"), err=True)
+            code = exc.exit_code
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click prints these itself
+        except Exception:  # a bug in zsync: its traceback helps, its secrets don't
+            sys.stderr.write(redact.text(traceback.format_exc()))
+            code = 1
     sys.exit(int(code))
 
 
 def main() -> None:
-    cli(prog_name="zsync")
+    """The console script: exits 130 on SIGINT, 143 on SIGTERM, whenever they come."""
+    interrupts.raise_on_signals()
+    try:
+        cli(prog_name="zsync")
+    except interrupts.Interrupted as exc:
+        click.echo("zsync: interrupted", err=True)
+        sys.exit(exc.exit_code)
+    finally:
+        interrupts.exit_at_once()  # the work is over: a late signal needs no cleanup
+
+
+# Loaded: the quiet handlers go, main() puts its own in place (and a test process that merely
+# imports the CLI keeps the handlers it had).
+interrupts.restore(_LOADING)

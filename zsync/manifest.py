@@ -4,7 +4,8 @@
 `<state_dir>/runs/latest` naming the newest run. It is rendered at the end of every run, and
 while a run goes on at most every couple of seconds, off the event loop, so CI can archive it
 and a person can read it mid-run. The store is the record; the manifest only shows it, and
-never holds a secret.
+never holds a secret (the store is given none: zsync.state.redacted). Only its owner may read
+it (0600).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zsync.background import beside
+from zsync.private import create_private, private_dir
 from zsync.state.codec import job_to_dict
 from zsync.state.records import JobRecord, RunRecord
 from zsync.state.store import StateStore
@@ -69,7 +71,7 @@ def write_manifest(store: StateStore, state_dir: Path, run_id: str) -> Path:
     if run is None:
         raise KeyError(run_id)
     path = manifest_path(state_dir, run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     _write_atomic(path, render_text(run, store.jobs_text(run_id)))
     return path
 
@@ -79,7 +81,7 @@ def point_latest(state_dir: Path, run_id: str) -> None:
     latest = state_dir / "runs" / "latest"
     if latest.is_file() and latest.read_text(encoding="utf-8").strip() == run_id:
         return
-    latest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(latest.parent)
     _write_atomic(latest, run_id + "\n")
 
 
@@ -122,7 +124,7 @@ async def rendered_while_running(
 def _write_atomic(path: Path, text: str | list[str]) -> None:
     temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(3)}")
     try:
-        with open(temp, "w", encoding="utf-8") as handle:
+        with create_private(temp) as handle:
             for piece in [text] if isinstance(text, str) else text:
                 # In slices: encoding one holds the GIL; between them the event loop runs.
                 for start in range(0, len(piece), WRITE_SLICE):

@@ -2,7 +2,8 @@
 
 A run of thousands of jobs prints several lines per job; writing each as it comes costs the
 event loop a system call, and a wait for the GIL when threads are busy. Lines are gathered
-and written every PROGRESS_EVERY seconds, and whatever is left when the run ends.
+and written every PROGRESS_EVERY seconds, and whatever is left when the run ends, with every
+secret masked (zsync.redact).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
+from zsync import redact
 from zsync.background import beside
 
 PROGRESS_EVERY = 0.1  # seconds: sooner than a person notices
@@ -29,7 +31,7 @@ class Progress:
     def flush(self) -> None:
         if self._lines:
             text, self._lines = "".join(self._lines), []
-            sys.stderr.write(text)
+            sys.stderr.write(redact.text(text))  # once per batch: cheap
             sys.stderr.flush()
 
     @contextlib.asynccontextmanager

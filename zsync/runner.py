@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from zsync.errors import ExitCode, StateError
+from zsync.errors import StateError
+from zsync.interrupts import EXIT_CODES, RunInterrupts
 from zsync.manifest import rendered_while_running, write_manifest
 from zsync.plan import Plan
 from zsync.scheduler import RunOptions, Scheduler, outcome_of
@@ -23,7 +24,6 @@ from zsync.state.recorder import Recorder
 from zsync.state.records import now
 
 SWITCH_INTERVAL = 0.0002  # seconds
-SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
 async def run_plan(
@@ -33,25 +33,25 @@ async def run_plan(
     options: RunOptions | None = None,
     report: Callable[[str], None] = lambda message: None,
     *,
-    handle_signals: bool = False,
+    interrupts: RunInterrupts | None = None,
 ) -> int:
     """Run every job of `plan` not done yet, recording it all through `recorder` (started);
     returns the exit code.
 
-    With `handle_signals`, SIGINT/SIGTERM stop new jobs, cancel running ones (their Zoho job
-    ids are already recorded) and end the run with 130/143.
+    With `interrupts`, SIGINT/SIGTERM (also one that came while the run was being set up)
+    stop new jobs, cancel running ones (their Zoho job ids are already recorded) and end the
+    run with 130/143.
     """
     run_id = recorder.run.run_id
     scratch = state_dir / "runs" / run_id / "tmp"
     scheduler = Scheduler(plan, recorder, scratch, options or RunOptions(), report)
     interrupted: int | None = None
     task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
 
     def on_signal(signum: signal.Signals) -> None:
         nonlocal interrupted
         if interrupted is None:
-            interrupted = SIGNAL_EXIT[signum]
+            interrupted = EXIT_CODES[signum]
             report(f"{signum.name}: stopping; in-flight Zoho jobs are recorded for --resume")
             scheduler.stop(f"not started: the run was interrupted ({signum.name})")
             if task is not None:
@@ -65,14 +65,12 @@ async def run_plan(
 
     await recorder.durable()
     await asyncio.to_thread(render)
-    if handle_signals:
-        for signum in SIGNAL_EXIT:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, on_signal, signum)
     try:
-        async with rendered_while_running(render, lambda: recorder.changes):
-            with tuned_for_a_run():
-                await scheduler.run()
+        # A signal that came already cancels this task here: the first await below raises.
+        with interrupts.handled_by(on_signal) if interrupts else contextlib.nullcontext():
+            async with rendered_while_running(render, lambda: recorder.changes):
+                with tuned_for_a_run():
+                    await scheduler.run()
     except asyncio.CancelledError:
         if interrupted is None:
             raise
@@ -80,10 +78,6 @@ async def run_plan(
             if record.status == "queued":
                 recorder.update_job(name, status="skipped", reason=scheduler.stopping)
     finally:
-        if handle_signals:
-            for signum in SIGNAL_EXIT:
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signum)
         shutil.rmtree(scratch, ignore_errors=True)
     outcome, code = outcome_of(recorder, interrupted)
     recorder.put_run(outcome=outcome, exit_code=int(code), ended_at=now())

@@ -19,9 +19,10 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from zsync import __version__
+from zsync import __version__, redact
 from zsync.errors import UsageError
 from zsync.fingerprints import definition_sha256
+from zsync.interrupts import RunInterrupts
 from zsync.manifest import point_latest, write_manifest
 from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
@@ -29,6 +30,7 @@ from zsync.spec.model import Spec
 from zsync.state.lock import holder_for, take_lock
 from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, JobRecord, RunRecord, new_run_id, now
+from zsync.state.redacted import RedactedStore
 from zsync.state.sqlite import SqliteStore
 from zsync.state.store import StateStore
 
@@ -53,9 +55,14 @@ async def started_run(
     wait_lock: float | None = None,
     emulator: str | None = None,
     report: Report = lambda message: None,
+    interrupts: RunInterrupts | None = None,
 ) -> AsyncIterator[Recorder]:
     """A recorder for a new run of `plan`, or for the resumed run `resume` ('latest' or an
-    id); holds the job file's run lock until the block ends."""
+    id); holds the job file's run lock until the block ends.
+
+    Until the lock is taken, `interrupts` may cancel this (nothing is recorded yet); from
+    then on they are kept for the run's own handler, so a run is never half-recorded.
+    Everything the run records passes through zsync.redact (a RedactedStore)."""
     spec = plan.spec
     scope = str(spec.path.resolve())
     store = await asyncio.to_thread(open_store, state_dir)
@@ -63,7 +70,11 @@ async def started_run(
         resumed = await asyncio.to_thread(_find_run, store, scope, resume) if resume else None
         run_id = resumed.run_id if resumed else new_run_id()
         holder = holder_for(scope, run_id)
+        # Cancelled just as the lock is taken, the lock stays behind: the next run takes it
+        # over, as its holder's process is gone.
         await take_lock(store, holder, str(spec.path), wait=wait_lock, report=report)
+        if interrupts is not None:
+            interrupts.keep()
         try:
             await asyncio.to_thread(
                 _sweep, store, spec, state_dir, scope, run_id if resumed else None, report
@@ -76,7 +87,7 @@ async def started_run(
                 run = _new_run(plan, run_id, scope, emulator)
                 jobs = {name: _fresh(plan, name) for name in plan.jobs}
                 changed = set(jobs)
-            async with Recorder(store, run, {}) as recorder:
+            async with Recorder(RedactedStore(store), run, {}) as recorder:
                 recorder.put_run()
                 for name, record in jobs.items():
                     recorder.put_job(name, record, write=name in changed)
@@ -153,7 +164,7 @@ def _sweep(
         )
     removed: list[Path] = []
     for name, job in spec.jobs.items():
-        destination = spec.output_dir / (job.output or name)
+        destination = spec_output(spec, name)
         removed += remove_leftovers(destination)
         if job.direction == "import":
             removed += remove_leftovers(destination.with_name(destination.name + ".results.csv"))
@@ -192,7 +203,7 @@ def _resumed(
             )
             changed.add(name)
             continue
-        if old.status in DONE and _still_there(old):
+        if old.status in DONE and _still_there(old, spec_output(plan.spec, name)):
             jobs[name] = old
             kept += 1
             continue
@@ -214,7 +225,12 @@ def _resumed(
     return resumed, jobs, changed
 
 
-def _still_there(record: JobRecord) -> bool:
+def spec_output(spec: Spec, name: str) -> Path:
+    """Where the job file puts a job's output."""
+    return spec.output_dir / (spec.jobs[name].output or name)
+
+
+def _still_there(record: JobRecord, expected: Path) -> bool:
     """An export's output is where the run left it, with the same sha256; an import's rows
     landed and stay landed."""
     if record.direction == "import":
@@ -222,6 +238,8 @@ def _still_there(record: JobRecord) -> bool:
     output = record.output
     if output is None:
         return False
-    path = Path(output.path)
+    # A path holding a value from the environment was recorded masked (***); the job's
+    # definition, so its output path, is unchanged: the job file says where it is.
+    path = expected if redact.MASK in output.path else Path(output.path)
     found = digest(path, pages=path.is_dir())
     return found == output.sha256

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zsync import redact
 from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode
 from zsync.plan import Plan, build_plan
@@ -22,17 +24,19 @@ def plan(
     exclude: Sequence[str] = (),
     output: OutputFormat = "text",
 ) -> int:
-    result = validate_spec(path)
+    # Values from the environment are registered as they are read: the plan shows none.
+    result = validate_spec(path, redact.watching(os.environ))
     for diagnostic in result.diagnostics:
-        click.echo(diagnostic.render(), err=True)
+        click.echo(redact.text(diagnostic.render()), err=True)
     if result.spec is None:
         click.echo(f"{path}: invalid; run `zsync validate {path}` for details", err=True)
         return ExitCode.INVALID
+    redact.add_auth(result.spec)
     the_plan = build_plan(result.spec, select, exclude)
     if output == "json":
-        click.echo(json.dumps(as_json(the_plan), indent=2))
+        click.echo(json.dumps(redact.scrub(as_json(the_plan)), indent=2))
     else:
-        click.echo(render(the_plan, path))
+        click.echo(redact.text(render(the_plan, path)))
     return ExitCode.OK
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zsync import redact
 from zsync.commands.validate import OutputFormat
-from zsync.errors import ExitCode, SpecError, UsageError
+from zsync.errors import SpecError, UsageError
+from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.progress import Progress
@@ -37,12 +40,13 @@ def run(
     wait_lock: float | None = None,
     reimport: Sequence[str] = (),
 ) -> int:
-    result = validate_spec(path, for_run=not emulator)
+    result = validate_spec(path, redact.watching(os.environ), for_run=not emulator)
     for diagnostic in result.diagnostics:
-        click.echo(diagnostic.render(), err=True)
+        click.echo(redact.text(diagnostic.render()), err=True)
     if result.spec is None:
         raise SpecError(result.diagnostics)
     spec = result.spec
+    redact.add_auth(spec)
     plan = build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
     if resume and emulator:
         raise UsageError(
@@ -60,19 +64,21 @@ def run(
         fail_fast=fail_fast, max_parallel=max_parallel, reimport=frozenset(reimport)
     )
     report = Progress()
-    try:
-        code, run_id = asyncio.run(
-            _run(spec, select, exclude, states, options, emulator, resume, wait_lock, report)
+    interrupts = RunInterrupts()
+    code, run_id = asyncio.run(
+        _run(
+            spec, select, exclude, states, options, emulator, resume, wait_lock, report, interrupts
         )
-    except KeyboardInterrupt:  # before the run's own handlers were in place
-        report.flush()
+    )
+    if run_id is None:  # interrupted before the run was recorded
         click.echo("zsync: interrupted", err=True)
-        return ExitCode.INTERRUPTED
+        return code
     path_of_manifest = manifest_path(states, run_id)
     if output == "json":
-        click.echo(path_of_manifest.read_text(encoding="utf-8").rstrip())
-    click.echo(f"manifest: {path_of_manifest}", err=output == "json")
-    return code
+        click.echo(redact.text(path_of_manifest.read_text(encoding="utf-8").rstrip()))
+    click.echo(redact.text(f"manifest: {path_of_manifest}"), err=output == "json")
+    # A signal after the run's own handler was done still says the process was stopped.
+    return interrupts.exit_code or code
 
 
 async def _run(
@@ -85,19 +91,35 @@ async def _run(
     resume: str | None,
     wait_lock: float | None,
     report: Progress,
-) -> tuple[int, str]:
-    async with report.written(), _maybe_emulator(spec, emulator, report) as (run_spec, base_url):
-        plan = build_plan(run_spec, select, exclude)
-        async with started_run(
-            plan,
-            state_dir,
-            resume=resume,
-            wait_lock=wait_lock,
-            emulator=base_url,
-            report=report,
-        ) as recorder:
-            code = await run_plan(plan, recorder, state_dir, options, report, handle_signals=True)
-            return code, recorder.run.run_id
+    interrupts: RunInterrupts,
+) -> tuple[int, str | None]:
+    """The exit code and the run's id; no id when a signal stopped it before it was
+    recorded."""
+    with interrupts.installed():
+        try:
+            async with (
+                report.written(),
+                _maybe_emulator(spec, emulator, report) as (run_spec, base_url),
+            ):
+                redact.add_auth(run_spec)
+                plan = build_plan(run_spec, select, exclude)
+                async with started_run(
+                    plan,
+                    state_dir,
+                    resume=resume,
+                    wait_lock=wait_lock,
+                    emulator=base_url,
+                    report=report,
+                    interrupts=interrupts,
+                ) as recorder:
+                    code = await run_plan(
+                        plan, recorder, state_dir, options, report, interrupts=interrupts
+                    )
+                    return code, recorder.run.run_id
+        except asyncio.CancelledError:
+            if interrupts.exit_code is None:
+                raise
+            return interrupts.exit_code, None
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from zsync import redact
 from zsync.commands.status import (
     DEFAULT_STATE_DIR,
     duration,
@@ -44,12 +45,13 @@ def runs(
         shown = found[:limit]
         counts = {} if store is None else {r.run_id: store.job_counts(r.run_id) for r in shown}
     if output == "json":
-        click.echo(json.dumps([as_json(run, counts[run.run_id]) for run in shown], indent=2))
+        listed = [as_json(run, counts[run.run_id]) for run in shown]
+        click.echo(json.dumps(redact.scrub(listed), indent=2))
         return ExitCode.OK
     if not shown:
         click.echo(f"no runs recorded in {directory}")
         return ExitCode.OK
-    click.echo(table(shown, counts))
+    click.echo(redact.text(table(shown, counts)))
     if len(found) > limit:
         click.echo(f"(older runs not shown: raise --limit above {limit} to see them)")
     return ExitCode.OK

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from zsync import runs
+from zsync import redact, runs
 from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode, StateError, UsageError
 from zsync.manifest import render
@@ -40,13 +40,15 @@ def status(
             )
         record = _find_run(store, run, directory)
         jobs = store.jobs(record.run_id)
+    # What the store holds was masked as it was written (zsync.state.redacted); a URL's
+    # userinfo, and whatever this process registered, are masked here too.
     if output == "json":
-        click.echo(json.dumps(as_json(record, jobs), indent=2))
+        click.echo(json.dumps(redact.scrub(as_json(record, jobs)), indent=2))
         return ExitCode.OK
-    click.echo(header(record))
-    click.echo(job_table(jobs) if jobs else "  (no jobs recorded)")
+    click.echo(redact.text(header(record)))
+    click.echo(redact.text(job_table(jobs)) if jobs else "  (no jobs recorded)")
     if (resume := resume_command(record)) is not None:
-        click.echo(f"resume it with: {resume}")
+        click.echo(redact.text(f"resume it with: {resume}"))
     return ExitCode.OK
 
 

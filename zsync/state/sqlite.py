@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zsync.errors import StateError
+from zsync.private import narrow, private_dir, private_file
 from zsync.state.codec import (
     holder_from_dict,
     holder_to_dict,
@@ -100,7 +101,15 @@ class SqliteStore:
                 raise StateError(f"can't open the state store {path}: {exc}") from exc
             self._check_version(row[0] if row else None)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Only its owner reads the store: it names organisations, modules and hosts. SQLite
+        # gives the -wal and -shm files the database file's mode when it creates them.
+        try:
+            private_dir(path.parent)
+            private_file(path)
+            for sibling in ("-wal", "-shm"):
+                narrow(path.with_name(path.name + sibling))
+        except OSError as exc:
+            raise StateError(f"can't open the state store {path}: {exc}") from exc
         try:
             self._connection().executescript(SCHEMA)  # IF NOT EXISTS: idempotent, own commit
         except sqlite3.Error as exc:
