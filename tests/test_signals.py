@@ -185,7 +185,8 @@ async def test_a_signal_while_waiting_for_the_lock_records_nothing(tmp_path) -> 
 
 
 def big_job_file(directory: Path, jobs: int = 1000) -> None:
-    """A job file zsync takes about a second to read: a signal can land in the middle."""
+    """A job file zsync takes a while to read (20,000 jobs: ~1.5 s), so a signal can land in
+    the middle."""
     lines = [
         "version: 1",
         "connections:",
@@ -200,7 +201,7 @@ def big_job_file(directory: Path, jobs: int = 1000) -> None:
 
 
 async def test_a_signal_during_any_other_command_exits_cleanly(tmp_path) -> None:
-    big_job_file(tmp_path)
+    big_job_file(tmp_path, 20_000)  # validate takes ~1.5 s of it, plan ~4 s: signals land inside
     SqliteStore(tmp_path / ".zsync" / "state.db").close()
     commands = [
         (["validate", "jobs.yaml"], (0.1, 0.25, 0.8)),

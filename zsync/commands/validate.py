@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Literal
 
 import click
 
+from zsync import redact
 from zsync.errors import ExitCode
 from zsync.spec import validate_spec
 from zsync.spec.load import LoadResult
@@ -16,13 +18,16 @@ OutputFormat = Literal["text", "json"]
 
 def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) -> int:
     try:
-        result = validate_spec(path, for_run=strict)
+        # Messages may quote values the file took from the environment: those show as ***.
+        result = validate_spec(path, redact.watching(os.environ), for_run=strict)
+        if result.spec is not None:
+            redact.add_auth(result.spec)
         if output == "json":
-            click.echo(json.dumps(as_json(result), indent=2))
+            click.echo(redact.text(json.dumps(as_json(result), indent=2)))
         else:
             for diagnostic in result.diagnostics:
-                click.echo(diagnostic.render())
-            click.echo(summary(result))
+                click.echo(redact.text(diagnostic.render()))
+            click.echo(redact.text(summary(result)))
     except KeyboardInterrupt:  # click would call it "Aborted!" and exit 1
         click.echo("zsync: interrupted", err=True)
         return ExitCode.INTERRUPTED

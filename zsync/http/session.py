@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from zsync import __version__
+from zsync import __version__, redact
 from zsync.errors import (
     ConfigError,
     GarbageReply,
@@ -156,6 +156,7 @@ class ZohoSession:
             )
         lifetime = float(body.get("expires_in") or 3600)
         self._tokens.token = token
+        redact.add(token)  # from now on, shown as *** wherever it might appear
         self._tokens.expires = time.monotonic() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
         return token
 
