@@ -149,6 +149,12 @@ def plan(
     "for it instead of exiting with 5.",
 )
 @click.option(
+    "--timeout",
+    metavar="DURATION",
+    help="Stop the whole run after DURATION (45m, 2h): jobs still running end timed_out "
+    "(their Zoho jobs are recorded: --resume goes on with them), the rest are skipped; exit 4.",
+)
+@click.option(
     "--reimport",
     multiple=True,
     metavar="NAME",
@@ -166,6 +172,7 @@ def run(
     state_dir: str | None,
     resume: str | None,
     wait_lock: str | None,
+    timeout: str | None,
     reimport: tuple[str, ...],
     output: OutputFormat,
 ) -> None:
@@ -201,6 +208,7 @@ def run(
             resume=resume,
             wait_lock=_duration("--wait-lock", wait_lock),
             reimport=reimport,
+            timeout=_duration("--timeout", timeout),
         )
     )
 

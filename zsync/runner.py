@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from zsync.errors import StateError
+from zsync.errors import ExitCode, StateError
 from zsync.interrupts import EXIT_CODES, RunInterrupts
 from zsync.manifest import rendered_while_running, write_manifest
 from zsync.plan import Plan
@@ -63,8 +63,24 @@ async def run_plan(
         except OSError as exc:
             raise StateError(f"can't write the manifest of run {run_id}: {exc}") from exc
 
+    timed_out = False
+
+    def on_deadline() -> None:
+        nonlocal timed_out
+        if interrupted is None and not timed_out:
+            timed_out = True
+            limit = f"the run reached its --timeout ({(options or RunOptions()).timeout:g}s)"
+            report(f"{limit}: stopping; in-flight Zoho jobs are recorded for --resume")
+            scheduler.cut_short(limit)
+            if task is not None:
+                task.cancel()
+
     await recorder.durable()
     await asyncio.to_thread(render)
+    timeout = (options or RunOptions()).timeout
+    deadline = None
+    if timeout is not None:
+        deadline = asyncio.get_running_loop().call_later(timeout, on_deadline)
     try:
         # A signal that came already cancels this task here: the first await below raises.
         with interrupts.handled_by(on_signal) if interrupts else contextlib.nullcontext():
@@ -72,14 +88,18 @@ async def run_plan(
                 with tuned_for_a_run():
                     await scheduler.run()
     except asyncio.CancelledError:
-        if interrupted is None:
+        if interrupted is None and not timed_out:
             raise
         for name, record in recorder.jobs.items():
             if record.status == "queued":
                 recorder.update_job(name, status="skipped", reason=scheduler.stopping)
     finally:
+        if deadline is not None:
+            deadline.cancel()
         shutil.rmtree(scratch, ignore_errors=True)
     outcome, code = outcome_of(recorder, interrupted)
+    if timed_out and code in (ExitCode.OK, ExitCode.PARTIAL):
+        outcome, code = "timed_out", ExitCode.TIMEOUT  # jobs were left undone
     recorder.put_run(outcome=outcome, exit_code=int(code), ended_at=now())
     await recorder.durable()
     await asyncio.to_thread(render)

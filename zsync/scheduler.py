@@ -37,6 +37,7 @@ class RunOptions:
     fail_fast: bool = False
     max_parallel: int | None = None
     reimport: frozenset[str] = frozenset()  # imports to send even if they landed before
+    timeout: float | None = None  # seconds for the whole run (zsync run --timeout)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Scheduler:
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _sessions: dict[str, ZohoSession] = field(default_factory=dict)
     _already_imported: set[str] = field(default_factory=set)  # skipped, yet satisfy needs
+    _cancelled_as: tuple[str, str] = ("cancelled", "the run was interrupted")
 
     async def run(self) -> None:
         spec = self.plan.spec
@@ -81,6 +83,12 @@ class Scheduler:
 
     def stop(self, reason: str) -> None:
         self.stopping = self.stopping or reason
+
+    def cut_short(self, reason: str) -> None:
+        """The run's own deadline passed: jobs still running end `timed_out` when they are
+        cancelled (an interrupt leaves them `cancelled`)."""
+        self.stop(f"not started: {reason}")
+        self._cancelled_as = ("timed_out", reason)
 
     # -- one job ---------------------------------------------------------------------------
 
@@ -134,9 +142,8 @@ class Scheduler:
         except JobError as exc:
             self._fail(name, exc)
         except asyncio.CancelledError:
-            self.recorder.update_job(
-                name, status="cancelled", ended_at=now(), reason="the run was interrupted"
-            )
+            status, reason = self._cancelled_as
+            self.recorder.update_job(name, status=status, ended_at=now(), reason=reason)
             raise
         except StateError:
             raise  # nothing can be recorded any more: the run stops

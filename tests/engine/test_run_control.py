@@ -10,6 +10,7 @@ from pathlib import Path
 
 from zsync.emulator import EmulatorConfig
 from zsync.manifest import read_latest
+from zsync.scheduler import RunOptions
 
 ZSYNC = str(Path(sys.executable).with_name("zsync"))
 
@@ -28,6 +29,32 @@ async def test_a_job_past_its_timeout_ends_the_run_with_4(start, tmp_path) -> No
     assert job["error"]["class"] == "timeout"
     assert run.manifest["outcome"] == "timed_out"
     assert not (run.out / "slow.csv").exists()
+
+
+async def test_the_run_stops_at_its_own_timeout_and_resumes(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=3.0), tmp=tmp_path)  # a job takes ~1 s
+    jobs = """\
+        slow:
+          export: {from: analytics, view: Sales}
+          output: slow.csv
+          poll: {first: 10ms, max: 200ms}
+        after:
+          needs: [slow]
+          export: {from: analytics, view: Customers}
+          output: after.csv
+        """
+    run = await zoho.run(jobs, options=RunOptions(timeout=0.3))
+    assert (run.code, run.manifest["outcome"]) == (4, "timed_out")
+    slow, after = run.job("slow"), run.job("after")
+    assert slow["status"] == "timed_out"
+    assert "--timeout (0.3s)" in slow["reason"]
+    assert slow["remote_jobs"][0]["id"]  # recorded: --resume polls it, doesn't create again
+    assert after["status"] == "skipped"
+    assert not (run.out / "slow.csv").exists()
+
+    resumed = await zoho.run(jobs, resume="latest", options=RunOptions())
+    assert resumed.code == 0, resumed.log
+    assert zoho.emulator.creates() == 2  # slow's Zoho job was polled again, not created again
 
 
 async def _zsync(*args: str, cwd: Path) -> asyncio.subprocess.Process:

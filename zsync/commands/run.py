@@ -39,6 +39,7 @@ def run(
     resume: str | None = None,
     wait_lock: float | None = None,
     reimport: Sequence[str] = (),
+    timeout: float | None = None,
 ) -> int:
     result = validate_spec(path, redact.watching(os.environ), for_run=not emulator)
     for diagnostic in result.diagnostics:
@@ -61,7 +62,10 @@ def run(
         raise UsageError(f"--reimport {not_imports[0]}: that job is an export, not an import")
     states = state_dir_for(spec, state_dir)
     options = RunOptions(
-        fail_fast=fail_fast, max_parallel=max_parallel, reimport=frozenset(reimport)
+        fail_fast=fail_fast,
+        max_parallel=max_parallel,
+        reimport=frozenset(reimport),
+        timeout=timeout,
     )
     report = Progress()
     interrupts = RunInterrupts()
