@@ -25,6 +25,7 @@ from zsync.providers.bulk_write import BulkWriteProvider
 from zsync.sinks.atomic import OutsideRoot
 from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
+from zsync.spec.semantics import import_roots_of
 from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, ErrorRecord, Outcome, OutputRecord, now
 
@@ -183,6 +184,13 @@ class Scheduler:
         action = job.action
         file = Path(job.input_file or "")
         file = file if file.is_absolute() else spec.output_dir / file
+        # Checked by validation, and again now: a symlink on the way may have changed since.
+        real = file.resolve()
+        if not any(real.is_relative_to(root) for root in import_roots_of(spec)):
+            raise ConfigError(
+                f"{file} leads to {real}, outside the directories imports may read "
+                "(the job file's, the output directory, defaults.import_roots)"
+            )
         target, mode = import_target(spec, job)
 
         def progress(message: str) -> None:

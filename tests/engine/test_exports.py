@@ -146,3 +146,30 @@ async def test_a_result_over_a_megabyte_streams_through_a_file_and_leaves_none(
     assert len(written) > 1 << 20  # past what a download keeps in memory
     assert written == zoho.emulator.ground_truth.analytics_view("Sales")
     assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("*zsync-tmp*"))
+
+
+async def test_an_output_never_leaves_output_dir_through_a_symlink(zoho, tmp_path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (zoho.tmp / "out").mkdir(exist_ok=True)
+    (zoho.tmp / "out" / "linked").symlink_to(outside, target_is_directory=True)
+    run = await zoho.run("""\
+        leads:
+          export: {from: crm, module: Leads, fields: [Last_Name]}
+          output: linked/leads.csv
+        """)
+    assert run.code == 1
+    error = run.job("leads")["error"]
+    assert error["class"] == "config"
+    assert "outside the output directory" in error["message"]
+    assert list(outside.iterdir()) == []
+
+
+async def test_outputs_are_readable_by_their_owner_only(zoho) -> None:
+    run = await zoho.run("""\
+        leads:
+          export: {from: crm, module: Leads, fields: [Last_Name]}
+          output: leads.csv
+        """)
+    assert run.code == 0, run.log
+    assert (run.out / "leads.csv").stat().st_mode & 0o777 == 0o600

@@ -7,6 +7,10 @@ import csv
 import io
 
 from zsync.emulator import EmulatorConfig
+from zsync.plan import build_plan
+from zsync.runner import run_plan
+from zsync.runs import started_run
+from zsync.spec import load_spec
 
 from .conftest import TIME_SCALE
 
@@ -281,3 +285,29 @@ async def test_a_lost_bulk_write_answer_never_doubles_an_insert(zoho) -> None:
     await asyncio.sleep(0.2)  # the job Zoho started runs on (60 emulated seconds)
     zoho.emulator.settle()
     assert len(zoho.emulator.rows("crm", "Leads")) == before + 2
+
+
+async def test_an_import_file_swapped_for_a_link_elsewhere_is_refused(
+    zoho, tmp_path_factory
+) -> None:
+    secret = tmp_path_factory.mktemp("elsewhere") / "secret.csv"  # beside the job's folder
+    secret.write_text("Customer,Region\nsecret,North\n")
+    out = zoho.tmp / "out"
+    out.mkdir(exist_ok=True)
+    (out / "in.csv").write_text("Customer,Region\nok,North\n")
+    path = zoho.spec("""\
+        load:
+          import: {to: analytics, table: Customers, file: in.csv}
+        """)
+    # Validated while in.csv is a plain file; a link by the time the job starts.
+    spec = load_spec(path, {})
+    (out / "in.csv").unlink()
+    (out / "in.csv").symlink_to(secret)
+    plan = build_plan(spec)
+    async with started_run(plan, zoho.tmp / ".zsync") as recorder:
+        code = await run_plan(plan, recorder, zoho.tmp / ".zsync")
+        error = recorder.jobs["load"].error
+    assert code == 1
+    assert error is not None and error.error_class == "config"
+    assert "outside the directories imports may read" in error.message
+    assert zoho.emulator.creates() == 0

@@ -106,3 +106,40 @@ def test_retry_after_and_backoff() -> None:
     delays = [backoff(n, 1.0) for n in range(1, 8)]
     assert all(0.5 <= d <= 60 for d in delays)
     assert max(backoff(10, 1.0) for _ in range(50)) <= 60
+
+
+async def test_a_token_that_expires_again_during_retries_is_renewed_again(server) -> None:
+    issued: list[str] = []
+
+    async def token(request: web.Request) -> web.Response:
+        issued.append(f"1000.t{len(issued)}")
+        return web.json_response({"access_token": issued[-1], "expires_in": 3600})
+
+    # Each token works for one request: expired, a 500, then expired again, then the data.
+    answers = iter(["expired", "error", "expired", "ok"])
+
+    async def flaky(request: web.Request) -> web.Response:
+        answer = next(answers)
+        if answer == "expired":
+            body = {"code": "INVALID_TOKEN", "message": "invalid oauth token"}
+            return web.json_response(body, status=401)
+        if answer == "error":
+            return web.json_response({"code": "INTERNAL_ERROR"}, status=500)
+        return web.json_response({"data": [{"ok": True}]})
+
+    base = await server([web.get("/x", flaky)], token=token)
+    async with ZohoSession(connection(base), Retry(3, 0.001)) as session:
+        reply = await session.request("GET", f"{base}/x")
+    assert reply.body == {"data": [{"ok": True}]}
+    assert len(issued) == 3  # the first token, and one renewal per expiry
+
+
+async def test_a_token_refused_right_after_its_renewal_is_a_config_error(server) -> None:
+    async def expired(request: web.Request) -> web.Response:
+        body = {"code": "INVALID_TOKEN", "message": "invalid oauth token"}
+        return web.json_response(body, status=401)
+
+    base = await server([web.get("/x", expired)])
+    async with ZohoSession(connection(base), Retry(5, 0.001)) as session:
+        with pytest.raises(ConfigError):
+            await session.request("GET", f"{base}/x")

@@ -70,8 +70,8 @@ class CsvBody:
         if end == 0:
             self._hold(data)
             return
-        if b'"' not in data[:end]:
-            self._plain(data[:end])
+        # Offsets, not slices: a slice of a 1 MiB chunk is a 1 MiB copy.
+        if data.find(b'"', 0, end) < 0 and self._plain(data, end):
             self._hold(data[end:])
             return
         end = _record_end(data)
@@ -96,14 +96,17 @@ class CsvBody:
             )
         self._carry = rest
 
-    def _plain(self, block: bytes) -> None:
-        """Whole records without quotes: each line is one record of exactly `columns`-1
-        delimiters, which the totals prove unless some line is wrong (then find it)."""
-        lines = block.count(b"\n")
-        if block.count(self.delimiter) == (self.columns - 1) * lines and b"\n\n" not in block:
-            self.records += lines
-            return
-        self._quoted(block)
+    def _plain(self, data: bytes, end: int) -> bool:
+        """Whole records without quotes in data[:end]: each line is one record of exactly
+        `columns`-1 delimiters, which the totals prove; False when some line is wrong (the
+        caller then finds which). Two wrong lines could cancel out (one short of a field,
+        one with an extra); a broken transfer that did so would also have to stay valid
+        UTF-8, which flipped bytes don't."""
+        lines = data.count(b"\n", 0, end)
+        if data.count(self.delimiter, 0, end) != (self.columns - 1) * lines:
+            return False
+        self.records += lines
+        return True
 
     def _quoted(self, block: bytes, *, last: bool = False) -> None:
         text = block.decode("utf-8", "replace")

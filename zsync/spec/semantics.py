@@ -271,7 +271,7 @@ class _Checker:
             for j in self.spec.jobs.values()
             if j.output and j.direction == "export"
         }
-        roots = _import_roots(self.spec)
+        roots = import_roots_of(self.spec)
         for job in self.spec.jobs.values():
             if job.input_file is None:
                 continue
@@ -317,7 +317,7 @@ class _Checker:
         return False
 
 
-def _import_roots(spec: Spec) -> list[FsPath]:
+def import_roots_of(spec: Spec) -> list[FsPath]:
     """Where imports may read: the job file's directory, the output directory, and
     defaults.import_roots, each with '..' and symbolic links resolved."""
     return [root.resolve() for root in (spec.path.parent, spec.output_dir, *spec.import_roots)]
