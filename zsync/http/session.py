@@ -246,7 +246,10 @@ class ZohoSession:
                     headers=sent_headers,
                     allow_redirects=False,
                 ) as response:
-                    what = f"{method} {_path(url)}"
+
+                    def what() -> str:
+                        return f"{method} {_path(url)}"
+
                     stall = self.results.stall_timeout
                     if destination is not None and response.status == 200:
                         await download_to(response, destination, self.results.max_size, stall, what)
