@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from zsync.commands.plan import as_json
 from zsync.errors import UsageError
 from zsync.plan import build_plan
 from zsync.spec import load_spec
@@ -124,3 +125,14 @@ def test_an_import_waits_for_the_export_that_writes_its_file(write_spec) -> None
     assert plan.jobs["leads_in"].needs == ("leads",)
     assert plan.jobs["leads_in"].wave > plan.jobs["leads"].wave
     assert "leads" in build_plan(spec, select=["leads_in"]).jobs
+
+
+def test_the_plan_names_each_connections_hosts(write_spec) -> None:
+    path = write_spec(SPEC.replace('    workspace: "3"\n', '    workspace: "3"\n    dc: ca\n', 1))
+    planned = as_json(build_plan(load_spec(path, {})))
+    assert planned["connections"]["an"] == {
+        "dc": "ca",
+        "hosts": ["https://accounts.zohocloud.ca", "https://analyticsapi.zohocloud.ca"],
+    }
+    crm = planned["connections"]["crm"]["hosts"]
+    assert crm[:2] == ["https://accounts.zoho.com", "https://www.zohoapis.com"]

@@ -270,7 +270,7 @@ class Scheduler:
                     # Jobs talk through views of it carrying their own retry (for_job).
                     retry = spec.jobs[planned.name].retry
                     self._sessions[planned.connection] = await stack.enter_async_context(
-                        ZohoSession(connection, retry)
+                        ZohoSession(connection, retry, notice=self.report)
                     )
             yield
 

@@ -143,3 +143,21 @@ async def test_a_token_refused_right_after_its_renewal_is_a_config_error(server)
     async with ZohoSession(connection(base), Retry(5, 0.001)) as session:
         with pytest.raises(ConfigError):
             await session.request("GET", f"{base}/x")
+
+
+def test_a_token_from_another_data_centre_is_noticed() -> None:
+    said: list[str] = []
+    com = Connection("crm", "crm", "com", Auth("id", "secret", "1000.r"))
+    session = ZohoSession(com, Retry(2, 0.001), notice=said.append)
+    session._check_data_centre("https://www.zohoapis.com")  # agrees: nothing to say
+    assert said == []
+    session._check_data_centre("https://www.zohoapis.eu")
+    assert said and "dc: eu" in said[0] and "set dc: eu" in said[0]
+
+
+def test_canada_uses_zohocloud_for_accounts_and_analytics() -> None:
+    ca = Connection("an", "analytics", "ca", Auth("id", "secret", "1000.r"))
+    session = ZohoSession(ca, Retry(2, 0.001))
+    assert session.hosts.accounts == "https://accounts.zohocloud.ca"
+    assert session.hosts.analytics == "https://analyticsapi.zohocloud.ca"
+    assert session.hosts.api == "https://www.zohoapis.ca"

@@ -13,6 +13,7 @@ import click
 from zsync import redact
 from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode
+from zsync.http.hosts import hosts_for
 from zsync.plan import Plan, build_plan
 from zsync.spec import validate_spec
 
@@ -61,6 +62,7 @@ def as_json(plan: Plan) -> dict[str, Any]:
     return {
         "spec": str(spec.path),
         "output_dir": str(spec.output_dir),
+        "connections": {name: _hosts(plan, name) for name in _connections_used(plan)},
         "waves": plan.waves,
         "jobs": jobs,
         "slots": {
@@ -99,6 +101,12 @@ def render(plan: Plan, path: str) -> str:
         lines.append("Not in this run")
         for name, why in plan.left_out.items():
             lines.append(f"  {name}: {why}")
+    lines.append("")
+    lines.append("Hosts each connection talks to (for firewall allow-lists)")
+    for name in _connections_used(plan):
+        hosts = _hosts(plan, name)
+        where = f"dc {hosts['dc']}" if hosts["dc"] else "base_url"
+        lines.append(f"  {name} ({where}): {', '.join(hosts['hosts'])}")
     lines.append("")
     lines.append("Concurrency slots (jobs in progress at once per organisation)")
     for slot in plan.slots.values():
@@ -147,3 +155,24 @@ def _output_path(plan: Plan, relative: str) -> str:
         return str(full.relative_to(Path.cwd()))
     except ValueError:
         return str(full)
+
+
+def _connections_used(plan: Plan) -> list[str]:
+    return sorted({job.connection for job in plan.jobs.values()})
+
+
+def _hosts(plan: Plan, name: str) -> dict[str, Any]:
+    """The hosts a connection's requests go to: OAuth, then its product's API, then uploads
+    (CRM imports)."""
+    connection = plan.spec.connections[name]
+    hosts = hosts_for(connection)
+    used = [hosts.accounts, hosts.analytics if connection.product == "analytics" else hosts.api]
+    if any(
+        job.connection == name and job.direction == "import" and job.product == "crm"
+        for job in plan.jobs.values()
+    ):
+        used.append(hosts.upload)
+    return {
+        "dc": None if connection.base_url else connection.dc,
+        "hosts": list(dict.fromkeys(used)),
+    }

@@ -19,17 +19,92 @@ class Hosts(NamedTuple):
         return {origin(url) for url in self}
 
 
+# Zoho's hosts per data centre. Sources: the CRM SDK's data-centre classes (zohocrmsdk8-0,
+# `com/zoho/crm/api/dc/*_data_center.py`: accounts, API and upload hosts of com, eu, in,
+# com.au, jp, com.cn, ca, sa; tests/http/test_hosts.py compares them), Zoho's OAuth multi-DC
+# page (zoho.com/accounts/protocol/oauth/multi-dc.html) and the Analytics v2 API
+# specification (analyticsapi.<domain>; Canada's accounts and Analytics live on
+# zohocloud.ca, its API on zohoapis.ca). uk follows the pattern of the others [doc?].
+DATA_CENTRES: dict[str, Hosts] = {
+    "com": Hosts(
+        "https://accounts.zoho.com",
+        "https://www.zohoapis.com",
+        "https://analyticsapi.zoho.com",
+        "https://content.zohoapis.com",
+    ),
+    "eu": Hosts(
+        "https://accounts.zoho.eu",
+        "https://www.zohoapis.eu",
+        "https://analyticsapi.zoho.eu",
+        "https://content.zohoapis.eu",
+    ),
+    "in": Hosts(
+        "https://accounts.zoho.in",
+        "https://www.zohoapis.in",
+        "https://analyticsapi.zoho.in",
+        "https://content.zohoapis.in",
+    ),
+    "com.au": Hosts(
+        "https://accounts.zoho.com.au",
+        "https://www.zohoapis.com.au",
+        "https://analyticsapi.zoho.com.au",
+        "https://content.zohoapis.com.au",
+    ),
+    "jp": Hosts(
+        "https://accounts.zoho.jp",
+        "https://www.zohoapis.jp",
+        "https://analyticsapi.zoho.jp",
+        "https://content.zohoapis.jp",
+    ),
+    "com.cn": Hosts(
+        "https://accounts.zoho.com.cn",
+        "https://www.zohoapis.com.cn",
+        "https://analyticsapi.zoho.com.cn",
+        "https://content.zohoapis.com.cn",
+    ),
+    "ca": Hosts(
+        "https://accounts.zohocloud.ca",
+        "https://www.zohoapis.ca",
+        "https://analyticsapi.zohocloud.ca",
+        "https://upload.zohocloud.ca",
+    ),
+    "sa": Hosts(
+        "https://accounts.zoho.sa",
+        "https://www.zohoapis.sa",
+        "https://analyticsapi.zoho.sa",
+        "https://files.zoho.sa",
+    ),
+    "uk": Hosts(
+        "https://accounts.zoho.uk",
+        "https://www.zohoapis.uk",
+        "https://analyticsapi.zoho.uk",
+        "https://content.zohoapis.uk",
+    ),
+}
+
+
 def hosts_for(connection: Connection) -> Hosts:
     """A connection's hosts: Zoho's for its data centre, or all `base_url` when set."""
     if connection.base_url:
         return Hosts(*(connection.base_url,) * 4)
+    known = DATA_CENTRES.get(connection.dc)
+    if known is not None:
+        return known
+    # Only a plan of a file whose ${DC} is unset gets here (the schema allows the table's
+    # keys): show the common pattern rather than fail.
     dc = connection.dc
     return Hosts(
-        accounts=f"https://accounts.zoho.{dc}",
-        api=f"https://www.zohoapis.{dc}",
-        analytics=f"https://analyticsapi.zoho.{dc}",
-        upload=f"https://content.zohoapis.{dc}",
+        f"https://accounts.zoho.{dc}",
+        f"https://www.zohoapis.{dc}",
+        f"https://analyticsapi.zoho.{dc}",
+        f"https://content.zohoapis.{dc}",
     )
+
+
+def data_centre_of(api_domain: str) -> str | None:
+    """The data centre whose API host is `api_domain` (a token reply's), if zsync knows it."""
+    wanted = origin(api_domain)
+    return next((dc for dc, hosts in DATA_CENTRES.items() if origin(hosts.api) == wanted), None)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -12,7 +12,7 @@ import asyncio
 import copy
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ from zsync.errors import (
     TransientError,
 )
 from zsync.http.bodies import BodyStalled, download_to, read_reply
-from zsync.http.hosts import Hosts, hosts_for, origin
+from zsync.http.hosts import Hosts, data_centre_of, hosts_for, origin
 from zsync.http.retry import backoff, retry_after
 from zsync.sinks.spool import Spool
 from zsync.spec.model import Connection, Results, Retry
@@ -72,10 +72,12 @@ class ZohoSession:
         *,
         results: Results = DEFAULT_RESULTS,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        notice: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.connection = connection
         self.retry = retry
         self.results = results
+        self.notice = notice  # what a person should know, though the run goes on
         self.hosts: Hosts = hosts_for(connection)
         self._allowed = self.hosts.all()
         # "https://host/": a URL starting with one of these is on an allowed host, no parse
@@ -154,11 +156,25 @@ class ZohoSession:
                 f"({error}): check its client_id, client_secret and refresh_token",
                 code=str(error),
             )
+        self._check_data_centre(body.get("api_domain"))
         lifetime = float(body.get("expires_in") or 3600)
         self._tokens.token = token
         redact.add(token)  # from now on, shown as *** wherever it might appear
         self._tokens.expires = time.monotonic() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
         return token
+
+    def _check_data_centre(self, api_domain: object) -> None:
+        """Zoho's token reply names the account's API domain: a `dc` that disagrees sends
+        every request to the wrong data centre, where it fails with unhelpful errors."""
+        if self.connection.base_url or not isinstance(api_domain, str):
+            return
+        found = data_centre_of(api_domain)
+        if found is not None and found != self.connection.dc:
+            self.notice(
+                f"connection '{self.connection.name}': Zoho says its account lives at "
+                f"{api_domain} (dc: {found}), but the job file says dc: {self.connection.dc}; "
+                f"requests go to {self.hosts.api} and will likely fail: set dc: {found}"
+            )
 
     # -- requests ------------------------------------------------------------------------
 
