@@ -66,7 +66,10 @@ class EmulatorConfig:
     sizes: Mapping[str, int] = field(default_factory=lambda: DEFAULT_SIZES)
     page_size: int = 200_000  # CRM/Bigin records per bulk-read page [seed 002/003]
     ics_batch_size: int = 20_000  # Events per ICS export batch [seed 003]
-    creator_max_batch: int = 200_000  # Creator records per bulk-read batch [seed 004]
+    creator_max_batch: int = 200_000  # largest Creator max_records (Creator bulk limitations)
+    # Testing aid, not Zoho: accept any max_records from 1 to creator_max_batch (Zoho takes
+    # 100,000..200,000 in steps of 1,000), so small demo data spans several batches.
+    creator_small_batches: bool = False
     # Emulated seconds per real second: 3600 makes an emulated hour last one real second.
     time_scale: float = 1.0
     token_lifetime: float = 3600.0  # emulated seconds an access token lives
