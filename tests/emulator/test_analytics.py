@@ -316,7 +316,12 @@ async def test_import_into_new_table_and_on_error(emu: EmulatorHandle):
         {"importType": "append", "fileType": "csv", "autoIdentify": "true"},
         bad,
     )
-    assert (status, reply["data"]["errorCode"]) == (400, 7507)  # onError abort
+    # onError abort (the default): the job is created, then ends 1003 with nothing stored.
+    assert status == 200, reply
+    emu.advance(60)
+    data = await details(emu, reply["data"]["jobId"], "importjobs")
+    assert (data["jobCode"], data["jobStatus"]) == ("1003", "ERROR OCCURRED")
+    assert len(emu.emulator.rows("analytics", "Scores")) == 3
     status, reply = await post_import(
         emu,
         f"{ws(emu)}/views/{views_id}/data",
@@ -342,3 +347,122 @@ async def test_import_file_limit_and_job_limit(start_emulator):
     status, reply = await post_import(emu, path, config, sales_csv())
     assert reply["data"]["errorCode"] == 8084
     assert emu.emulator.peak_jobs("analytics.import") == 5
+
+
+async def import_and_finish(emu: EmulatorHandle, table: str, config: dict, content: bytes) -> dict:
+    config = {"importType": "append", "fileType": "csv", "autoIdentify": "true", **config}
+    status, reply = await post_import(
+        emu, f"{ws(emu)}/views/{view_id(emu, table)}/data", config, content
+    )
+    assert status == 200, reply
+    emu.advance(60)
+    return await details(emu, reply["data"]["jobId"], "importjobs")
+
+
+async def test_import_honours_delimiter_and_quoted(emu: EmulatorHandle):
+    before = len(emu.emulator.rows("analytics", "Customers"))
+    tab = b"Customer\tRegion\tSegment\tSince\r\nAnn Lee\tWest\tRetail, online\t2024-01-02\r\n"
+    data = await import_and_finish(emu, "Customers", {"delimiter": "1"}, tab)
+    assert data["jobCode"] == "1004" and data["importSummary"]["successRowCount"] == 1
+    assert emu.emulator.rows("analytics", "Customers")[-1] == {
+        "Customer": "Ann Lee",
+        "Region": "West",
+        "Segment": "Retail, online",
+        "Since": "2024-01-02",
+    }
+    semi = b"Customer;Region;Segment\r\n'Bo; Jr';East;'Small'\r\n"
+    data = await import_and_finish(emu, "Customers", {"delimiter": "2", "quoted": "1"}, semi)
+    assert data["importSummary"]["successRowCount"] == 1
+    assert emu.emulator.rows("analytics", "Customers")[-1]["Customer"] == "Bo; Jr"
+    space = b'Customer Region\r\n"Cy" North\r\n'
+    data = await import_and_finish(emu, "Customers", {"delimiter": "3", "quoted": "0"}, space)
+    assert emu.emulator.rows("analytics", "Customers")[-1]["Customer"] == '"Cy"'
+    assert len(emu.emulator.rows("analytics", "Customers")) == before + 3
+    # A comma file read as tab-separated is one unknown column: refused as before.
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/views/{view_id(emu, 'Customers')}/data",
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true", "delimiter": "1"},
+        b"Customer,Region\r\nDee,West\r\n",
+    )
+    assert (status, reply["data"]["errorCode"]) == (400, 7235)
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/views/{view_id(emu, 'Customers')}/data",
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true", "delimiter": "|"},
+        b"Customer\r\nDee\r\n",
+    )
+    assert (status, reply["data"]["errorCode"]) == (400, 8504)
+
+
+async def test_import_parses_dates_with_date_format(emu: EmulatorHandle):
+    content = sales_csv(
+        ("02/01/2024", "West", "Mouse", "Ann", 3, 4.5), ("31/12/2023", "East", "Dock", "Bo", 1, 2)
+    )
+    data = await import_and_finish(emu, "Sales", {"dateFormat": "dd/MM/yyyy"}, content)
+    assert data["jobCode"] == "1004" and data["importSummary"]["successRowCount"] == 2
+    assert [r["Date"] for r in emu.emulator.rows("analytics", "Sales")[-2:]] == [
+        "2024-01-02",
+        "2023-12-31",
+    ]
+    content = sales_csv(("05-Mar-2024", "West", "Mouse", "Cy", 1, 1))
+    data = await import_and_finish(emu, "Sales", {"dateFormat": "dd-MMM-yyyy"}, content)
+    assert emu.emulator.rows("analytics", "Sales")[-1]["Date"] == "2024-03-05"
+    content = sales_csv(("2024-03-05 17:04:09", "West", "Mouse", "Dee", 1, 1))
+    data = await import_and_finish(emu, "Sales", {"dateFormat": "yyyy-MM-dd HH:mm:ss"}, content)
+    assert emu.emulator.rows("analytics", "Sales")[-1]["Date"] == "2024-03-05 17:04:09"
+    # Without dateFormat the same dd/MM/yyyy file is a data error.
+    content = sales_csv(("02/01/2024", "West", "Mouse", "Ann", 3, 4.5))
+    data = await import_and_finish(emu, "Sales", {"onError": "skiprow"}, content)
+    assert data["importSummary"]["successRowCount"] == 0
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data",
+        {"importType": "append", "fileType": "csv", "autoIdentify": "true", "dateFormat": "qq"},
+        content,
+    )
+    assert (status, reply["data"]["errorCode"]) == (400, 8504)
+
+
+async def test_new_table_infers_dates_with_date_format(emu: EmulatorHandle):
+    status, reply = await post_import(
+        emu,
+        f"{ws(emu)}/data",
+        {
+            "tableName": "Visits",
+            "fileType": "csv",
+            "autoIdentify": "true",
+            "dateFormat": "MM/dd/yy",
+        },
+        b"Name,On\r\nann,01/31/24\r\n",
+    )
+    assert status == 200
+    emu.advance(60)
+    data = await details(emu, reply["data"]["jobId"], "importjobs")
+    assert data["columnDetails"] == {"Name": "Plain Text", "On": "Date"}
+    assert emu.emulator.rows("analytics", "Visits") == [{"Name": "ann", "On": "2024-01-31"}]
+
+
+async def test_abort_ends_the_job_1003_with_a_summary(emu: EmulatorHandle):
+    before = emu.emulator.rows("analytics", "Sales")
+    content = sales_csv(
+        ("2024-01-02", "West", "Mouse", "Ann", 3, 4.5),
+        ("2024-01-03", "West", "Mouse", "Bo", "many", 4.5),
+        ("2024-01-04", "West", "Mouse", "Cy", 2, 4.5),
+    )
+    config = {"importType": "append", "fileType": "csv", "autoIdentify": "true", "onError": "abort"}
+    status, reply = await post_import(
+        emu, f"{ws(emu)}/views/{view_id(emu, 'Sales')}/data", config, content
+    )
+    assert status == 200 and reply["status"] == "success"
+    job_id = reply["data"]["jobId"]
+    data = await details(emu, job_id, "importjobs")
+    assert data["jobCode"] == "1001"  # created and waiting like any other job
+    emu.advance(60)
+    data = await details(emu, job_id, "importjobs")
+    assert (data["jobCode"], data["jobStatus"]) == ("1003", "ERROR OCCURRED")
+    assert "line 3" in data["errorMessage"] and "Units" in data["errorMessage"]
+    assert data["importSummary"]["successRowCount"] == 0
+    assert data["importSummary"]["totalRowCount"] == 3
+    assert "many" in data["importErrors"]
+    assert emu.emulator.rows("analytics", "Sales") == before

@@ -191,3 +191,87 @@ async def test_bigin_scopes_need_both(start_emulator):
     assert status == 201
     status, reply, _ = await emu.call("GET", "/bigin/bulk/v3/read/1")
     assert (status, reply["code"]) == (404, "INVALID_URL_PATTERN")
+
+
+async def _read_all(emu: EmulatorHandle, query: dict) -> tuple[int, dict, bytes]:
+    status, reply, _ = await emu.call("POST", "/bigin/bulk/v2/read", json={"query": query})
+    if status != 201:
+        return status, reply, b""
+    job_id = reply["data"][0]["details"]["id"]
+    emu.advance(60)
+    _, data, _ = await emu.call("GET", f"/bigin/bulk/v2/read/{job_id}/result")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return status, reply, archive.read(f"{job_id}.csv")
+
+
+async def test_accounts_is_the_api_name_of_companies(emu: EmulatorHandle):
+    # "Accounts in API refers to Companies module in Bigin" (Bigin modules API page).
+    status, _, content = await _read_all(emu, {"module": "Accounts"})
+    assert status == 201
+    assert content.startswith(b"Id,Account_Name,Phone,")
+    assert content.count(b"\r\n") == 1 + 30
+    assert content == emu.emulator.ground_truth.bigin_bulk_read("Accounts")
+    # Contacts look companies up through Account_Name, as in seed 003's sample.
+    status, _, content = await _read_all(
+        emu, {"module": "Contacts", "fields": ["Last_Name", "Account_Name.Account_Name"]}
+    )
+    names = [line.split(",")[2] for line in content.decode().splitlines()[1:]]
+    assert status == 201 and sum(1 for name in names if name) > len(names) // 2
+
+
+async def test_companies_is_refused_like_any_unknown_module(emu: EmulatorHandle):
+    status, reply, _ = await emu.call(
+        "POST", "/bigin/bulk/v1/read", json={"query": {"module": "Companies"}}
+    )
+    unknown = await emu.call("POST", "/bigin/bulk/v1/read", json={"query": {"module": "Nope"}})
+    assert (status, reply) == unknown[:2]
+    assert (status, reply["code"], reply["details"]["api_name"]) == (400, "INVALID_DATA", "module")
+
+
+async def test_tasks_calls_products_activities_are_served(emu: EmulatorHandle):
+    sizes = {"Tasks": 40, "Calls": 30, "Products": 20, "Activities": 60}
+    for module, size in sizes.items():
+        status, _, content = await _read_all(emu, {"module": module})
+        assert status == 201, module
+        assert content.count(b"\r\n") == 1 + size, module
+        assert content == emu.emulator.ground_truth.bigin_bulk_read(module)
+    criteria = {"api_name": "Status", "comparator": "equal", "value": "Completed"}
+    status, _, content = await _read_all(
+        emu, {"module": "Tasks", "fields": ["Subject", "Status"], "criteria": criteria}
+    )
+    lines = content.decode().splitlines()
+    assert status == 201 and 0 < len(lines) - 1 < 40
+    assert all(line.endswith(",Completed") for line in lines[1:])
+    _, _, content = await _read_all(
+        emu, {"module": "Activities", "fields": ["Activity_Type", "Contact_Name.Last_Name"]}
+    )
+    kinds = {line.split(",")[1] for line in content.decode().splitlines()[1:]}
+    assert kinds == {"Tasks", "Events", "Calls"}
+
+
+async def test_new_modules_are_deterministic_from_the_seed(start_emulator):
+    from zsync.emulator import EmulatorConfig
+
+    first, again, other = [await start_emulator(EmulatorConfig(seed=seed)) for seed in (7, 7, 8)]
+    for module in ("Tasks", "Calls", "Products", "Activities"):
+        truth = first.emulator.ground_truth.bigin_bulk_read(module)
+        assert truth == again.emulator.ground_truth.bigin_bulk_read(module)
+        assert truth != other.emulator.ground_truth.bigin_bulk_read(module)
+
+
+async def test_companies_scope_name_grants_accounts(start_emulator):
+    from zsync.emulator import EmulatorConfig
+
+    for scope in ("ZohoBigin.modules.companies.READ", "ZohoBigin.modules.accounts.READ"):
+        emu = await start_emulator(EmulatorConfig(scopes=("ZohoBigin.bulk.read", scope)))
+        status, _, _ = await emu.call(
+            "POST", "/bigin/bulk/v1/read", json={"query": {"module": "Accounts"}}
+        )
+        assert status == 201, scope
+    emu = await start_emulator(
+        EmulatorConfig(scopes=("ZohoBigin.bulk.read", "ZohoBigin.modules.contacts.READ"))
+    )
+    status, reply, _ = await emu.call(
+        "POST", "/bigin/bulk/v1/read", json={"query": {"module": "Accounts"}}
+    )
+    assert (status, reply["code"]) == (401, "OAUTH_SCOPE_MISMATCH")

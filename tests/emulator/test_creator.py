@@ -66,7 +66,7 @@ async def test_fields_and_compound_criteria(emu: EmulatorHandle):
 
 
 async def test_record_cursor_chain_and_expiry(start_emulator):
-    emu = await start_emulator(EmulatorConfig(creator_max_batch=100))
+    emu = await start_emulator(EmulatorConfig(creator_max_batch=100, creator_small_batches=True))
     seen: list[str] = []
     cursor = None
     for batch in range(1, 4):
@@ -126,3 +126,71 @@ async def test_failed_job(emu: EmulatorHandle):
     emu.advance(60)
     _, body, _ = await emu.call("GET", f"{BASE}/{reply['details']['id']}")
     assert body["details"]["status"] == "Failed" and "result" not in body["details"]
+
+
+async def finish(emu: EmulatorHandle, reply: dict) -> dict:
+    emu.advance(60)
+    _, body, _ = await emu.call("GET", f"{BASE}/{reply['details']['id']}")
+    assert body["details"]["status"] == "Completed", body
+    return body["details"]["result"]
+
+
+async def test_max_records_takes_100000_to_200000_in_thousands(start_emulator):
+    # Creator bulk API limitations page: default and minimum 100,000, maximum 200,000,
+    # multiples of 1,000. Sizes are cheap: without criteria nothing is generated to count.
+    emu = await start_emulator(EmulatorConfig().with_sizes(creator_Orders=450_000))
+    for bad in (50, 99_000, 150_500, 201_000, 0, "100000", True, None):
+        status, reply, _ = await emu.call("POST", BASE, json={"query": {"max_records": bad}})
+        assert (status, reply["code"]) == (400, 2899), bad
+        assert "max_records" in reply["message"]
+    for good in (100_000, 150_000, 200_000):
+        result = await finish(emu, await create(emu, {"max_records": good}))
+        assert result["count"] == good and result["record_cursor"]
+    result = await finish(emu, await create(emu, {}))
+    assert result["count"] == 100_000  # the default
+
+
+async def test_max_records_may_not_change_across_cursors(start_emulator):
+    emu = await start_emulator(EmulatorConfig().with_sizes(creator_Orders=250_000))
+    first = await finish(emu, await create(emu, {"max_records": 120_000}))
+    cursor = first["record_cursor"]
+    for changed in (100_000, 200_000):
+        query = {"record_cursor": cursor, "max_records": changed}
+        status, reply, _ = await emu.call("POST", BASE, json={"query": query})
+        assert (status, reply["code"]) == (400, 2899), changed
+        assert "max_records" in reply["message"]
+    # The cursor alone keeps the size the first batch fixed; repeating it is not a change.
+    second = await finish(emu, await create(emu, {"record_cursor": cursor}))
+    assert second["count"] == 120_000
+    third = await finish(
+        emu, await create(emu, {"record_cursor": second["record_cursor"], "max_records": 120_000})
+    )
+    assert third["count"] == 10_000 and "record_cursor" not in third
+
+
+async def test_later_batches_inherit_fields_and_criteria(start_emulator):
+    emu = await start_emulator(EmulatorConfig(creator_max_batch=100, creator_small_batches=True))
+    query = {"max_records": 40, "fields": ["Status"], "criteria": 'Status != "Cancelled"'}
+    first = await finish(emu, await create(emu, query))
+    status, reply, _ = await emu.call(
+        "POST",
+        BASE,
+        json={"query": {"record_cursor": first["record_cursor"], "fields": ["Amount"]}},
+    )
+    assert (status, reply["code"]) == (400, 2899)
+    second = await finish(emu, await create(emu, {"record_cursor": first["record_cursor"]}))
+    _, data, _ = await emu.call("GET", second["download_url"])
+    rows = rows_of(data)
+    assert list(rows[0]) == ["ID", "Status"] and len(rows) == 40
+    assert all(r["Status"] != "Cancelled" for r in rows)
+    truth = emu.emulator.ground_truth.creator_report(
+        "All_Orders", 'Status != "Cancelled"', ["Status"], batch=2, max_records=40
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read(archive.namelist()[0]) == truth
+    # A cursor belongs to its report.
+    other = BASE.replace("All_Orders", "All_Customers")
+    status, reply, _ = await emu.call(
+        "POST", other, json={"query": {"record_cursor": second["record_cursor"]}}
+    )
+    assert (status, reply["code"]) == (400, 2899)

@@ -75,7 +75,18 @@ async def test_metadata_ids_are_stable_across_restarts(start_emulator):
     status, reply, _ = await first.call("GET", "/crm/v8/settings/fields")
     assert (status, reply["code"]) == (400, "REQUIRED_PARAM_MISSING")
     _, bigin, _ = await first.call("GET", "/bigin/v2/settings/modules")
-    assert {m["api_name"] for m in bigin["modules"]} == {"Contacts", "Companies", "Deals", "Events"}
+    assert {m["api_name"] for m in bigin["modules"]} == {
+        "Accounts",
+        "Contacts",
+        "Deals",
+        "Events",
+        "Tasks",
+        "Calls",
+        "Products",
+        "Activities",
+    }
+    accounts = next(m for m in bigin["modules"] if m["api_name"] == "Accounts")
+    assert (accounts["plural_label"], accounts["singular_label"]) == ("Companies", "Company")
 
 
 async def test_users_current_user_and_types(start_emulator):

@@ -45,7 +45,7 @@ CRM_FIELDS = {
 }
 BIGIN_FIELDS = {
     "Contacts": ["Last_Name", "Email", "Phone"],
-    "Companies": ["Account_Name", "Phone", "Industry"],
+    "Accounts": ["Account_Name", "Phone", "Industry"],  # Bigin's Companies
     "Deals": ["Deal_Name", "Amount", "Stage"],
 }
 SQL = [

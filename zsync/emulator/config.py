@@ -21,9 +21,13 @@ DEFAULT_SIZES: Mapping[str, int] = MappingProxyType(
         "crm.Deals": 80,
         "crm.Events": 60,
         "bigin.Contacts": 90,
-        "bigin.Companies": 30,
+        "bigin.Accounts": 30,  # Bigin's Companies: "Accounts" is the API name
         "bigin.Deals": 50,
         "bigin.Events": 40,
+        "bigin.Tasks": 40,
+        "bigin.Calls": 30,
+        "bigin.Products": 20,
+        "bigin.Activities": 60,
         "creator.Orders": 250,
         "creator.Customers": 60,
         "analytics.Sales": 400,
@@ -62,7 +66,10 @@ class EmulatorConfig:
     sizes: Mapping[str, int] = field(default_factory=lambda: DEFAULT_SIZES)
     page_size: int = 200_000  # CRM/Bigin records per bulk-read page [seed 002/003]
     ics_batch_size: int = 20_000  # Events per ICS export batch [seed 003]
-    creator_max_batch: int = 200_000  # Creator records per bulk-read batch [seed 004]
+    creator_max_batch: int = 200_000  # largest Creator max_records (Creator bulk limitations)
+    # Testing aid, not Zoho: accept any max_records from 1 to creator_max_batch (Zoho takes
+    # 100,000..200,000 in steps of 1,000), so small demo data spans several batches.
+    creator_small_batches: bool = False
     # Emulated seconds per real second: 3600 makes an emulated hour last one real second.
     time_scale: float = 1.0
     token_lifetime: float = 3600.0  # emulated seconds an access token lives

@@ -41,6 +41,13 @@ class Module:
     name: str
     code: int  # two digits inside every record id of this module
     fields: tuple[Field, ...]
+    # The name the product's UI shows when it differs from the API name (Bigin's Accounts are
+    # "Companies" on screen); the modules API reports it as the label.
+    ui_name: str | None = None
+
+    @property
+    def plural_label(self) -> str:
+        return self.ui_name or self.name
 
     def field(self, api_name: str) -> Field | None:
         for f in self.fields:
@@ -181,12 +188,74 @@ _CRM_LIKE: dict[str, tuple[int, tuple[Field, ...]]] = {
 }
 
 
-def _bigin_fields(fields: tuple[Field, ...]) -> tuple[Field, ...]:
-    # Bigin calls Accounts "Companies"; lookups follow the rename.
-    return tuple(
-        Field(f.api_name, f.type, "Companies" if f.lookup == "Accounts" else f.lookup, f.choices)
-        for f in fields
-    )
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Deferred", "Waiting for input")
+PRIORITIES = ("High", "Normal", "Low")
+CALL_TYPES = ("Outbound", "Inbound", "Missed")
+ACTIVITY_TYPES = ("Tasks", "Events", "Calls")
+
+# Bigin's modules beyond the CRM-like four. Seed 003 names them among the bulk-read modules
+# ("companies, contacts, deals, tasks, events, calls, products and activities"); the fields are
+# a plausible small subset of Bigin's defaults, enough for criteria and lookups to bite.
+_BIGIN_ONLY: dict[str, tuple[int, tuple[Field, ...]]] = {
+    "Tasks": (
+        6,
+        (
+            _f("id", "lookup"),
+            _f("Subject", "text"),
+            _f("Due_Date", "date"),
+            _f("Status", "picklist", None, *TASK_STATUSES),
+            _f("Priority", "picklist", None, *PRIORITIES),
+            _f("Contact_Name", "lookup", "Contacts"),
+            _f("Owner", "owner"),
+            _f("Created_Time", "datetime"),
+        ),
+    ),
+    "Calls": (
+        7,
+        (
+            _f("id", "lookup"),
+            _f("Subject", "text"),
+            _f("Call_Type", "picklist", None, *CALL_TYPES),
+            _f("Call_Start_Time", "datetime"),
+            _f("Call_Duration_in_seconds", "integer"),
+            _f("Contact_Name", "lookup", "Contacts"),
+            _f("Owner", "owner"),
+            _f("Created_Time", "datetime"),
+        ),
+    ),
+    "Products": (
+        8,
+        (
+            _f("id", "lookup"),
+            _f("Product_Name", "text"),
+            _f("Product_Code", "text"),
+            _f("Unit_Price", "currency"),
+            _f("Product_Active", "boolean"),
+            _f("Owner", "owner"),
+            _f("Created_Time", "datetime"),
+        ),
+    ),
+    # Bigin's Activities module lists tasks, events and calls together; here it is its own
+    # module of rows that each carry an Activity_Type, not a live union of the three.
+    "Activities": (
+        9,
+        (
+            _f("id", "lookup"),
+            _f("Subject", "text"),
+            _f("Activity_Type", "picklist", None, *ACTIVITY_TYPES),
+            _f("Due_Date", "date"),
+            _f("Contact_Name", "lookup", "Contacts"),
+            _f("Owner", "owner"),
+            _f("Created_Time", "datetime"),
+        ),
+    ),
+}
+
+
+def _bigin(name: str) -> Module:
+    code, fields = _CRM_LIKE[name] if name in _CRM_LIKE else _BIGIN_ONLY[name]
+    # "Accounts in API refers to Companies module in Bigin" (Bigin modules API page).
+    return Module("bigin", name, code, fields, "Companies" if name == "Accounts" else None)
 
 
 CREATOR_STATUSES = ("Open", "Closed", "Shipped", "Cancelled")
@@ -196,10 +265,17 @@ PRODUCTS = ("Laptop", "Monitor", "Keyboard", "Mouse", "Headset", "Dock")
 SCHEMAS: dict[str, dict[str, Module]] = {
     "crm": {name: Module("crm", name, code, fields) for name, (code, fields) in _CRM_LIKE.items()},
     "bigin": {
-        "Companies": Module("bigin", "Companies", 1, _CRM_LIKE["Accounts"][1]),
-        "Contacts": Module("bigin", "Contacts", 2, _bigin_fields(_CRM_LIKE["Contacts"][1])),
-        "Deals": Module("bigin", "Deals", 4, _bigin_fields(_CRM_LIKE["Deals"][1])),
-        "Events": Module("bigin", "Events", 5, _bigin_fields(_CRM_LIKE["Events"][1])),
+        name: _bigin(name)
+        for name in (
+            "Accounts",
+            "Contacts",
+            "Deals",
+            "Events",
+            "Tasks",
+            "Calls",
+            "Products",
+            "Activities",
+        )
     },
     "creator": {
         "Orders": Module(
@@ -257,9 +333,8 @@ SCHEMAS: dict[str, dict[str, Module]] = {
         ),
     },
 }
-# Bigin's module API name for companies stays "Accounts" in some docs; zsync's demo uses the
-# seed's list ("companies, contacts, deals, …") and the brief's "Companies".
-# Bigin's Companies rows carry the lookup-target name field `Account_Name` as in seed 003.
+# Bigin's Accounts (the UI's Companies) carry `Account_Name`, the lookup name seed 003's
+# sample reads through `Account_Name.Account_Name`.
 
 FIRST = (
     "Patricia",
@@ -362,14 +437,13 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
         return ids.record(SCHEMAS[module.product][target].code, rng.randrange(size))
 
     name = module.name
-    accounts = "Companies" if module.product == "bigin" else "Accounts"
     if module.product in ("crm", "bigin"):
         row: Row = {
             "id": ids.record(module.code, index),
             "Owner": owner,
             "Created_Time": iso_dt(created),
         }
-        if name in ("Accounts", "Companies"):
+        if name == "Accounts":
             row |= {
                 "Account_Name": company,
                 "Phone": _phone(rng),
@@ -385,7 +459,7 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
                 "Email": f"{first.lower()}.{last.lower()}{index}@example.com",
                 "Phone": _phone(rng),
                 "Mobile": _phone(rng) if rng.random() > 0.2 else None,
-                "Account_Name": lookup(accounts),
+                "Account_Name": lookup("Accounts"),
                 "Lead_Source": rng.choice(LEAD_SOURCES),
                 "Date_of_Birth": (EPOCH - timedelta(days=rng.randrange(7000, 25000)))
                 .date()
@@ -412,7 +486,7 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
                 "Closing_Date": (created + timedelta(days=rng.randrange(10, 200)))
                 .date()
                 .isoformat(),
-                "Account_Name": lookup(accounts),
+                "Account_Name": lookup("Accounts"),
                 "Contact_Name": lookup("Contacts"),
             }
         elif name == "Events":
@@ -426,6 +500,38 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
                 "All_day": all_day,
                 "Venue": rng.choice(CITIES),
                 "Who_Id": lookup("Contacts"),
+            }
+        elif name == "Tasks":
+            row |= {
+                "Subject": f"{rng.choice(('Follow up', 'Send quote', 'Call back'))} {last}",
+                "Due_Date": (created + timedelta(days=rng.randrange(1, 30))).date().isoformat(),
+                "Status": rng.choice(TASK_STATUSES),
+                "Priority": rng.choice(PRIORITIES),
+                "Contact_Name": lookup("Contacts"),
+            }
+        elif name == "Calls":
+            row |= {
+                "Subject": f"Call with {first} {last}",
+                "Call_Type": rng.choice(CALL_TYPES),
+                "Call_Start_Time": iso_dt(created + timedelta(hours=rng.randrange(1, 96))),
+                "Call_Duration_in_seconds": rng.randrange(30, 3600),
+                "Contact_Name": lookup("Contacts"),
+            }
+        elif name == "Products":
+            product = rng.choice(PRODUCTS)
+            row |= {
+                "Product_Name": f"{product} {index + 1}",
+                "Product_Code": f"{product[:3].upper()}-{1000 + index}",
+                "Unit_Price": round(rng.uniform(5, 2000), 2),
+                "Product_Active": rng.random() < 0.85,
+            }
+        elif name == "Activities":
+            kind = rng.choice(ACTIVITY_TYPES)
+            row |= {
+                "Subject": f"{kind[:-1]}: {first} {last}",
+                "Activity_Type": kind,
+                "Due_Date": (created + timedelta(days=rng.randrange(1, 30))).date().isoformat(),
+                "Contact_Name": lookup("Contacts"),
             }
         return row
     if module.product == "creator":

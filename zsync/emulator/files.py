@@ -81,9 +81,16 @@ def unzip_single(data: bytes) -> tuple[str, bytes]:
         raise ValueError("not a zip file") from exc
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
+def read_csv(
+    data: bytes, delimiter: str = ",", quotechar: str | None = '"'
+) -> tuple[list[str], list[list[str]]]:
+    """Header and records; `quotechar` None reads quote characters as plain text."""
     text = data.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    if quotechar is None:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quotechar)
+    rows = list(reader)
     if not rows:
         return [], []
     return rows[0], rows[1:]

@@ -131,7 +131,7 @@ class GroundTruth:
     ) -> bytes:
         """The CSV inside the ZIP of batch `batch` (1-based) of a Creator bulk read."""
         state = self.emulator.creator
-        size = max_records or self.emulator.config.creator_max_batch
+        size = max_records or state.default_batch()
         job = CreatorJob(
             id="0",
             org=state.owner,
@@ -139,7 +139,8 @@ class GroundTruth:
             timeline=_scratch_timeline(),
             report=report,
         )
-        query: dict[str, Any] = {"max_records": size}
+        # Only an explicit size goes through the create's checks, as on the wire.
+        query: dict[str, Any] = {} if max_records is None else {"max_records": max_records}
         if criteria:
             query["criteria"] = criteria
         if fields is not None:

@@ -5,7 +5,7 @@ asynchronous export/import jobs run against them [seed 000/001].
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,10 @@ class ImportJob(Job):
     matching: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     applied: bool = False
+    # Set when a data error met `onError: abort`: the job still runs, then ends 1003 with this
+    # message and stores nothing [seed 001: 1003 "check the error message"].
+    abort_message: str | None = None
+    processed: int = 0  # records read before the job ended (all, or up to the aborting one)
 
 
 class ImportRejected(ValueError):
@@ -79,11 +83,22 @@ class ImportRejected(ValueError):
         self.message = message
 
 
-def infer_type(values: list[str]) -> str:
+DateParser = Callable[[str], str]
+
+
+def infer_type(values: list[str], parse_date: DateParser | None = None) -> str:
     present = [v for v in values if v != ""]
     if not present:
         return "text"
-    for type_, test in (("integer", _is_int), ("decimal", _is_float), ("date", _is_date)):
+
+    def is_date(v: str) -> bool:
+        try:
+            _date(v, parse_date)
+        except ValueError:
+            return False
+        return True
+
+    for type_, test in (("integer", _is_int), ("decimal", _is_float), ("date", is_date)):
         if all(test(v) for v in present):
             return type_
     return "text"
@@ -105,7 +120,17 @@ def _is_date(v: str) -> bool:
     return len(v) == 10 and v[4] == "-" and v[7] == "-" and v.replace("-", "").isdigit()
 
 
-def convert(type_: str, text: str) -> Any:
+def _date(text: str, parse_date: DateParser | None) -> str:
+    # ISO dates are always recognised; `dateFormat` is for what auto-recognition misses
+    # (Analytics v2 create-import-job pages).
+    if _is_date(text):
+        return text
+    if parse_date is None:
+        raise ValueError(text)
+    return parse_date(text)
+
+
+def convert(type_: str, text: str, parse_date: DateParser | None = None) -> Any:
     """A CSV cell as the column's type; ValueError when it does not fit."""
     if text == "":
         return None
@@ -113,8 +138,8 @@ def convert(type_: str, text: str) -> Any:
         return int(text)
     if type_ == "decimal":
         return float(text)
-    if type_ == "date" and not _is_date(text):
-        raise ValueError(text)
+    if type_ == "date":
+        return _date(text, parse_date)
     return text
 
 
@@ -193,6 +218,7 @@ class AnalyticsState:
         records: list[list[str]],
         on_error: str,
         existing: Table | None,
+        parse_date: DateParser | None = None,
     ) -> None:
         """Validate the file now (so the summary is known) and keep rows to store at completion."""
         if existing is not None:
@@ -209,13 +235,14 @@ class AnalyticsState:
                     raise ImportRejected(8504, f"Matching column {column} is not in the table.")
         else:
             types = {
-                c: infer_type([r[i] if i < len(r) else "" for r in records])
+                c: infer_type([r[i] if i < len(r) else "" for r in records], parse_date)
                 for i, c in enumerate(header)
             }
             known = list(header)
         job.columns = known
         errors: list[str] = []
         success = 0
+        job.processed = len(records)
         for line, record in enumerate(records, start=2):
             row: Row = {}
             bad = False
@@ -224,22 +251,28 @@ class AnalyticsState:
                     continue
                 text = record[index] if index < len(record) else ""
                 try:
-                    row[column] = convert(types[column], text)
+                    row[column] = convert(types[column], text, parse_date)
                 except ValueError:
                     errors.append(
                         f"[Line: {line} Field: {index + 1}] {text} -WARNING Invalid "
                         f"{TYPE_NAMES[types[column]]} value"
                     )
                     if on_error == "abort":
-                        raise ImportRejected(
-                            7507,
-                            f"Value at line {line} in column {column} "
-                            f"does not follow the data type.",
-                        ) from None
+                        job.abort_message = (
+                            f"Value at line {line} in column {column} does not follow the data "
+                            f"type {TYPE_NAMES[types[column]]}; the import was aborted."
+                        )
+                        bad = True
+                        break
                     if on_error == "skiprow":
                         bad = True
                         break
                     row[column] = None
+            if job.abort_message is not None:
+                job.processed = line - 1
+                job.rows.clear()
+                success = 0
+                break
             if not bad:
                 job.rows.append(row)
                 success += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from zsync.emulator.analytics.dates import DateFormatError, parser
 from zsync.emulator.analytics.models import (
     IMPORT_TYPES,
     JOB_STATUS,
@@ -280,7 +281,27 @@ async def _read_file(request: web.Request, limit: int) -> bytes:
     raise analytics_error(7003, "The file to import (multipart field FILE) is missing.")
 
 
-def _parse_file(data: bytes, file_type: str) -> tuple[list[str], list[list[str]]]:
+# CONFIG codes of the CSV attributes (Analytics v2 create-import-job pages, "CSV specific
+# attributes"); zsync's client sends the same codes (providers/analytics_import.py).
+DELIMITERS = {"0": ",", "1": "\t", "2": ";", "3": " "}
+QUOTES: dict[str, str | None] = {"0": None, "1": "'", "2": '"'}
+
+
+def _csv_dialect(config: dict[str, Any]) -> tuple[str, str | None]:
+    delimiter = str(config.get("delimiter", "0"))
+    # Without `quoted`, double quotes are honoured: files written by any CSV library read
+    # back as written [guess: the docs give no default].
+    quoted = str(config.get("quoted", "2"))
+    if delimiter not in DELIMITERS:
+        raise analytics_error(8504, f"Unsupported delimiter {delimiter}.")
+    if quoted not in QUOTES:
+        raise analytics_error(8504, f"Unsupported quoted {quoted}.")
+    return DELIMITERS[delimiter], QUOTES[quoted]
+
+
+def _parse_file(
+    data: bytes, file_type: str, dialect: tuple[str, str | None]
+) -> tuple[list[str], list[list[str]]]:
     if file_type == "json":
         try:
             records = json.loads(data)
@@ -291,7 +312,7 @@ def _parse_file(data: bytes, file_type: str) -> tuple[list[str], list[list[str]]
         header = list(dict.fromkeys(k for r in records for k in r))
         cells = [["" if r.get(h) is None else str(r.get(h)) for h in header] for r in records]
         return header, cells
-    return read_csv(data)
+    return read_csv(data, *dialect)
 
 
 async def _start_import(request: web.Request, table_name: str, existing: bool) -> web.Response:
@@ -316,12 +337,18 @@ async def _start_import(request: web.Request, table_name: str, existing: bool) -
     on_error = str(config.get("onError", "abort")).lower()  # [doc?] default
     if on_error not in ON_ERROR:
         raise analytics_error(8504, f"Unsupported onError {on_error}.")
+    dialect = _csv_dialect(config)
+    date_format = config.get("dateFormat")
+    try:
+        parse_date = parser(str(date_format)) if date_format else None
+    except DateFormatError as exc:
+        raise analytics_error(8504, f"Invalid dateFormat: {exc}") from None
     now = emulator.clock.now()
     active = emulator.jobs.active(state.org_id, "analytics.import", now)
     if active >= emulator.config.analytics_max_jobs:
         raise analytics_error(8084)
     data = await _read_file(request, emulator.config.analytics_max_file_bytes)
-    header, records = _parse_file(data, file_type)
+    header, records = _parse_file(data, file_type, dialect)
     job = ImportJob(
         id=emulator.new_job_id(P),
         org=state.org_id,
@@ -340,11 +367,20 @@ async def _start_import(request: web.Request, table_name: str, existing: bool) -
     )
     try:
         state.plan_import(
-            job, header, records, on_error, state.table(table_name) if existing else None
+            job,
+            header,
+            records,
+            on_error,
+            state.table(table_name) if existing else None,
+            parse_date,
         )
     except ImportRejected as exc:
         raise analytics_error(exc.code, exc.message) from None
-    job.timeline = state.new_timeline(len(records), emulator.faults.job_should_fail(job.kind))
+    # A data error under onError abort does not refuse the create: the job runs up to the bad
+    # row and ends 1003 (seed 001: "An error occurred during the import … check the error
+    # message"). The fault draw happens either way so seeded fault sequences stay the same.
+    fails = emulator.faults.job_should_fail(job.kind) or job.abort_message is not None
+    job.timeline = state.new_timeline(job.processed, fails)
     emulator.register_job(job, target=table_name)
     state.imports.append(job)
     return ok("Create bulk import job", {"jobId": job.id})
@@ -386,6 +422,11 @@ async def import_details(request: web.Request) -> web.Response:
         data["expiryTime"] = analytics_time(
             job.timeline.finished_at + emulator.config.analytics_result_lifetime
         )
+    elif data["jobCode"] == "1003" and job.abort_message is not None:
+        # The reason and the summary up to the bad row (nothing stored) [guess: key names as
+        # in the 1004 summary].
+        data["errorMessage"] = job.abort_message
+        data.update(job.summary)
     return ok("Fetch import job info", data)
 
 

@@ -17,6 +17,12 @@ from zsync.emulator.jobs import Job, Phase, Timeline
 if TYPE_CHECKING:
     from zsync.emulator.emulator import Emulator
 
+# max_records: "Default value … 100,000", "Maximum … 200,000", "multiples of 1000", "Minimum …
+# the same as its default", and not modified for requests with the record cursor (Creator bulk
+# API limitations page). The maximum is `EmulatorConfig.creator_max_batch`.
+DEFAULT_BATCH = 100_000
+BATCH_STEP = 1_000
+
 STATUS = {
     Phase.ADDED: "In-progress",
     Phase.QUEUED: "In-progress",
@@ -53,9 +59,13 @@ class CreatorJob(Job):
 
 @dataclass
 class Cursor:
-    fingerprint: str
+    report: str
     offset: int
     job_id: str
+    # What the first request fixed; a later request inherits it and may not change it.
+    fields: list[str] | None
+    criteria: str | None
+    max_records: int
 
 
 class CreatorState:
@@ -76,10 +86,55 @@ class CreatorState:
     def module(self, report: Report) -> Module:
         return SCHEMAS["creator"][report.form]
 
+    def default_batch(self) -> int:
+        return min(DEFAULT_BATCH, self.emulator.config.creator_max_batch)
+
+    def check_batch(self, max_records: Any) -> int:
+        config = self.emulator.config
+        if config.creator_small_batches:
+            # Testing aid: any size up to the maximum, so small demo data spans batches.
+            low, step = 1, 1
+        else:
+            low, step = self.default_batch(), BATCH_STEP
+        high = config.creator_max_batch
+        if (
+            isinstance(max_records, bool)
+            or not isinstance(max_records, int)
+            or not low <= max_records <= high
+            or max_records % step
+        ):
+            raise CreatorRejected(
+                2899,
+                f"max_records must be a multiple of {step} from {low} to {high}.",
+            )
+        return max_records
+
+    def _inherit(self, report: str, query: dict[str, Any]) -> tuple[Cursor, dict[str, Any]]:
+        """The cursor a later request names, and the query it stands for: a later request
+        inherits fields, criteria and size, and may repeat but not change them."""
+        cursor = self.cursors.get(str(query["record_cursor"]))
+        if cursor is None or cursor.report != report:
+            raise CreatorRejected(2899, "Invalid record_cursor.")
+        fixed = {
+            "fields": cursor.fields,
+            "criteria": cursor.criteria,
+            "max_records": cursor.max_records,
+        }
+        for key, value in fixed.items():
+            if key in query and query[key] != value:
+                raise CreatorRejected(
+                    2899, f"{key} cannot be changed for requests with the record_cursor."
+                )
+        return cursor, {**query, **fixed}
+
     def plan(self, job: CreatorJob, query: dict[str, Any]) -> None:
         report = self.reports[job.report]
         module = self.module(report)
         config = self.emulator.config
+        cursor: Cursor | None = None
+        cursor_text = query.get("record_cursor")
+        if cursor_text:
+            cursor, query = self._inherit(job.report, query)
         fields = query.get("fields")
         if fields is not None and (
             not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
@@ -96,17 +151,13 @@ class CreatorState:
                 job.criteria = ccrit.parse(str(text), set(module.field_names))
             except ccrit.CreatorCriteriaError as exc:
                 raise CreatorRejected(2899, str(exc)) from None
-        max_records = query.get("max_records", config.creator_max_batch)
-        if not isinstance(max_records, int) or not 1 <= max_records <= config.creator_max_batch:
-            raise CreatorRejected(
-                2899, f"max_records must be between 1 and {config.creator_max_batch}."
-            )
-        fingerprint = repr((job.report, job.header, text))
-        cursor_text = query.get("record_cursor")
-        if cursor_text:
-            cursor = self.cursors.get(str(cursor_text))
-            if cursor is None or cursor.fingerprint != fingerprint:
-                raise CreatorRejected(2899, "Invalid record_cursor.")
+        if cursor is not None:
+            max_records = cursor.max_records  # checked when the first batch fixed it
+        elif "max_records" in query:
+            max_records = self.check_batch(query["max_records"])
+        else:
+            max_records = self.default_batch()
+        if cursor is not None:
             source = self.emulator.jobs.get(cursor.job_id, "creator.read")
             now = self.emulator.clock.now()
             if source is None or now > source.timeline.finished_at + config.creator_cursor_lifetime:
@@ -117,7 +168,14 @@ class CreatorState:
         job.more = total > job.offset + max_records
         if job.more:
             token = hashlib.sha1(f"{job.id}/{job.offset}".encode()).hexdigest()
-            self.cursors[token] = Cursor(fingerprint, job.offset + max_records, job.id)
+            self.cursors[token] = Cursor(
+                job.report,
+                job.offset + max_records,
+                job.id,
+                list(fields) if fields is not None else None,
+                str(text) if text else None,
+                max_records,
+            )
             job.cursor = token
         job.definition.update(
             {

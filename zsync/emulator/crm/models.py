@@ -41,9 +41,12 @@ MANDATORY = {
     "Leads": ("Last_Name",),
     "Contacts": ("Last_Name",),
     "Accounts": ("Account_Name",),
-    "Companies": ("Account_Name",),
     "Deals": ("Deal_Name",),
     "Events": ("Event_Title",),
+    "Tasks": ("Subject",),
+    "Calls": ("Subject",),
+    "Products": ("Product_Name",),
+    "Activities": ("Subject",),
 }
 MAX_WRITE_ROWS = 25_000  # [doc?] records per bulk-write file
 

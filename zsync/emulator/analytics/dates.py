@@ -1,0 +1,69 @@
+"""Java-style date patterns (`dd/MM/yyyy`, `dd-MMM-yyyy`, `yyyy-MM-dd HH:mm:ss`), as Analytics'
+import `dateFormat` takes them, turned into parsers of one cell each.
+
+Zoho documents the pattern letters of Java's SimpleDateFormat and samples `dd-MMM-YYYY`; the
+common letters are supported here, and a pattern using any other letter is refused at create
+rather than silently importing nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+# Longest run first within a letter: `MMMM` before `MMM` before `MM`.
+_DIRECTIVES: dict[str, list[tuple[int, str]]] = {
+    "y": [(4, "%Y"), (3, "%Y"), (2, "%y"), (1, "%Y")],
+    # Zoho's own sample writes `YYYY`; Java's week-year differs only around New Year, and an
+    # import means the calendar year.
+    "Y": [(4, "%Y"), (3, "%Y"), (2, "%y"), (1, "%Y")],
+    "M": [(4, "%B"), (3, "%b"), (1, "%m")],
+    "d": [(1, "%d")],
+    "H": [(1, "%H")],
+    "k": [(1, "%H")],
+    "h": [(1, "%I")],
+    "m": [(1, "%M")],
+    "s": [(1, "%S")],
+    "S": [(1, "%f")],
+    "a": [(1, "%p")],
+    "E": [(4, "%A"), (1, "%a")],
+    "z": [(1, "%Z")],
+    "Z": [(1, "%z")],
+    "X": [(1, "%z")],
+}
+_TIME_LETTERS = set("HkhmsSa")
+_TOKEN = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|[^A-Za-z']+")
+
+
+class DateFormatError(ValueError):
+    """The pattern uses a letter this emulator does not know."""
+
+
+def parser(pattern: str) -> Callable[[str], str]:
+    """A function from a cell to the date as the table stores it (`yyyy-MM-dd`, with
+    ` HH:mm:ss` when the pattern has a time); ValueError when the cell does not fit."""
+    parts: list[str] = []
+    has_time = False
+    for match in _TOKEN.finditer(pattern):
+        token = match.group(0)
+        if token.startswith("'"):
+            literal = token[1:-1].replace("''", "'") if len(token) > 2 else "'"
+            parts.append(literal.replace("%", "%%"))
+        elif token[0].isalpha():
+            choices = _DIRECTIVES.get(token[0])
+            if choices is None:
+                raise DateFormatError(f"unsupported letter {token[0]!r} in dateFormat {pattern}")
+            parts.append(next(code for width, code in choices if len(token) >= width))
+            has_time = has_time or token[0] in _TIME_LETTERS
+        else:
+            parts.append(token.replace("%", "%%"))
+    if not parts:
+        raise DateFormatError("empty dateFormat")
+    fmt = "".join(parts)
+    out = "%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"
+
+    def parse(text: str) -> str:
+        return datetime.strptime(text.strip(), fmt).strftime(out)
+
+    return parse
