@@ -135,7 +135,7 @@ async def test_a_failing_part_stops_the_rest_and_says_what_landed(zoho) -> None:
     before = len(zoho.emulator.rows("analytics", "Sales"))
     rows = [["Date", "Region", "Product", "Customer", "Units", "Amount"]]
     rows += [["2024-01-02", "West", "Mouse", f"C{i}", str(i), "1.5"] for i in range(60)]
-    rows[45][4] = "not a number"  # in the second part; on_error abort refuses it
+    rows[45][4] = "not a number"  # in the second part: under on_error abort it ends 1003
     write_csv(zoho.tmp / "out/sales.csv", rows)
     size = (zoho.tmp / "out/sales.csv").stat().st_size
     run = await zoho.run(f"""\
@@ -147,6 +147,7 @@ async def test_a_failing_part_stops_the_rest_and_says_what_landed(zoho) -> None:
     assert job["status"] == "failed"
     assert job["imported"]["rows_landed"] == job["remote_jobs"][0]["last_row"]
     assert "part 2 of" in job["error"]["message"]
+    assert job["error"]["code"] == "1003"  # the part's Zoho job ended ERROR OCCURRED
     assert f"rows 1-{job['imported']['rows_landed']}" in job["error"]["message"]
     assert len(zoho.emulator.rows("analytics", "Sales")) == before + job["imported"]["rows_landed"]
     assert len(job["remote_jobs"]) == 2
