@@ -144,7 +144,8 @@ def at_zoho(state_dir: Path) -> Callable[[], bool]:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 async def test_a_signal_at_any_moment_of_a_run_exits_cleanly(signum, tmp_path) -> None:
-    async with running_emulator(EmulatorConfig(time_scale=1.0)) as running:
+    # A dozen runs in real time each take a token: more than Zoho's 10 per 10 minutes.
+    async with running_emulator(EmulatorConfig(time_scale=1.0, token_budget=None)) as running:
         # Fixed delays land wherever the machine's speed puts them; the last one is sure to
         # find the run under way.
         for n, after in enumerate([*DELAYS, at_zoho(tmp_path / "zoho" / ".zsync")]):
@@ -170,7 +171,7 @@ async def test_a_signal_at_any_moment_of_a_run_exits_cleanly(signum, tmp_path) -
 
 
 async def test_a_signal_while_waiting_for_the_lock_records_nothing(tmp_path) -> None:
-    async with running_emulator(EmulatorConfig(time_scale=1.0)) as running:
+    async with running_emulator(EmulatorConfig(time_scale=1.0, token_budget=None)) as running:
         path = job_file(running, tmp_path)
         store = SqliteStore(tmp_path / ".zsync" / "state.db")
         holder = holder_for(str(path.resolve()), "20260101T000000Z-holder")  # this live process
@@ -221,7 +222,7 @@ async def test_a_signal_during_any_other_command_exits_cleanly(tmp_path) -> None
 async def test_a_signal_kept_while_the_run_is_recorded_stops_it_before_any_job(tmp_path) -> None:
     """Between the lock and the scheduler a signal is only kept; the run's handler then ends
     the run at once: no job starts, and the run is recorded interrupted."""
-    async with running_emulator(EmulatorConfig(time_scale=1.0)) as running:
+    async with running_emulator(EmulatorConfig(time_scale=1.0, token_budget=None)) as running:
         spec = load_spec(job_file(running, tmp_path), {})
         plan = build_plan(spec)
         state_dir = tmp_path / ".zsync"

@@ -16,7 +16,7 @@ from pathlib import Path
 from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout, StateError
 from zsync.exports import ExportRun
 from zsync.fingerprints import describe_target, import_target
-from zsync.http.session import ZohoSession
+from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
 from zsync.plan import Plan
 from zsync.providers import provider_for
@@ -263,6 +263,7 @@ class Scheduler:
     @contextlib.asynccontextmanager
     async def _open_sessions(self) -> AsyncIterator[None]:
         spec = self.plan.spec
+        tokens = TokenPool()  # connections that sign in alike share one access token
         async with contextlib.AsyncExitStack() as stack:
             for planned in self.plan.jobs.values():
                 if planned.connection not in self._sessions:
@@ -270,7 +271,7 @@ class Scheduler:
                     # Jobs talk through views of it carrying their own retry (for_job).
                     retry = spec.jobs[planned.name].retry
                     self._sessions[planned.connection] = await stack.enter_async_context(
-                        ZohoSession(connection, retry, notice=self.report)
+                        ZohoSession(connection, retry, notice=self.report, tokens=tokens)
                     )
             yield
 

@@ -363,3 +363,35 @@ async def test_an_analytics_result_cut_at_a_record_boundary_is_caught(zoho) -> N
     assert run.code == 0, run.log
     assert (run.out / "v.csv").read_bytes() == expected
     assert zoho.emulator.request_count("analytics.export.result") == 3
+
+
+async def test_connections_that_sign_in_alike_share_one_token(zoho) -> None:
+    run = await zoho.run("""\
+        leads:
+          export: {from: crm, module: Leads, fields: [Last_Name]}
+          output: leads.csv
+        deals:
+          export: {from: bigin, module: Deals, fields: [Deal_Name]}
+          output: deals.csv
+        orders:
+          export: {from: creator, report: All_Orders}
+          output: orders.csv
+        sales:
+          export: {from: analytics, view: Sales}
+          output: sales.csv
+        """)
+    assert run.code == 0, run.log
+    # Four connections, one refresh token: one access token (Zoho issues 10 per 10 minutes).
+    assert zoho.emulator.request_count("oauth.token") == 1
+
+
+async def test_the_token_budget_is_waited_out_not_reported_as_bad_credentials(
+    start, tmp_path
+) -> None:
+    # One token per emulated 10 minutes (one real second here): the second run must wait.
+    zoho = await start(EmulatorConfig(time_scale=TIME_SCALE, token_budget=1), tmp=tmp_path)
+    assert (await zoho.run(LEADS)).code == 0
+    run = await zoho.run(LEADS)
+    assert run.code == 0, run.log
+    assert any("Zoho refuses new access tokens for now" in line for line in run.log)
+    assert zoho.emulator.tokens.refused >= 1

@@ -73,6 +73,12 @@ class EmulatorConfig:
     # Emulated seconds per real second: 3600 makes an emulated hour last one real second.
     time_scale: float = 1.0
     token_lifetime: float = 3600.0  # emulated seconds an access token lives
+    # Zoho issues at most 10 access tokens per refresh token per 10 minutes and keeps 15
+    # alive (the 16th retires the oldest): CRM's token-validity page, Kaizen #43.
+    # None turns the budget off.
+    token_budget: int | None = 10
+    token_window: float = 600.0  # emulated seconds
+    live_tokens: int = 15
     client_id: str = "1000.ZSYNCEMULATORDEMOCLIENT"
     client_secret: str = "zsync-emulator-demo-secret"
     refresh_token: str = "1000.zsyncdemorefresh.emulator"

@@ -44,12 +44,26 @@ class TokenStore:
         self.tokens: dict[str, Token] = {}
         self.refresh_token_valid = True
         self.scopes = config.scopes
+        self.issued_at: list[float] = []  # emulated times tokens were issued, oldest first
+        self.refused = 0  # token requests refused for the budget
+
+    def within_budget(self) -> bool:
+        """Whether another token may be issued now (Zoho's 10 per 10 minutes)."""
+        budget = self.config.token_budget
+        if budget is None:
+            return True
+        since = self.clock.now() - self.config.token_window
+        self.issued_at = [at for at in self.issued_at if at > since]
+        return len(self.issued_at) < budget
 
     def issue(self) -> Token:
         # Random, not seeded: a token of one emulator must not open another one's doors.
         value = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         token = Token(value, self.scopes, self.clock.now() + self.config.token_lifetime)
         self.tokens[value] = token
+        self.issued_at.append(self.clock.now())
+        while len(self.tokens) > self.config.live_tokens:  # the oldest retires
+            del self.tokens[next(iter(self.tokens))]
         return token
 
     def revoke_all(self) -> None:
@@ -121,6 +135,16 @@ async def token_endpoint(request: web.Request) -> web.Response:
         return web.json_response({"error": "invalid_client"})
     if params.get("refresh_token") != config.refresh_token or not store.refresh_token_valid:
         return web.json_response({"error": "invalid_code"})
+    if not store.within_budget():
+        store.refused += 1
+        # HTTP 200, like every answer of this endpoint (CRM token-validity page).
+        return web.json_response(
+            {
+                "error": "Access Denied",
+                "error_description": "You have made too many requests continuously. "
+                "Please try again after some time.",
+            }
+        )
     token = store.issue()
     scope = (
         " ".join(token.scopes)

@@ -35,6 +35,7 @@ from zsync.sinks.spool import Spool
 from zsync.spec.model import Connection, Results, Retry
 
 TOKEN_MARGIN = 60.0  # refresh this long before Zoho says the token expires
+TOKEN_WAIT_LIMIT = 660.0  # Zoho's token window (10 minutes) and a margin
 EXPIRED_TOKEN_CODES = {"INVALID_TOKEN", "8535", "1030", "AUTHENTICATION_FAILURE"}
 CONFIG_CODES = {
     "OAUTH_SCOPE_MISMATCH",
@@ -48,11 +49,24 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30,
 
 @dataclass
 class _TokenCache:
-    """The access token of a connection, shared by every view of its session."""
+    """One access token, shared by every session that signs in the same way."""
 
     token: str | None = None
     expires: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    told_to_wait: bool = False  # the rate-limit notice is given once
+
+
+class TokenPool:
+    """The run's access tokens, one per (accounts host, client id, refresh token): Zoho
+    issues at most 10 access tokens per refresh token per 10 minutes, so connections that
+    share a refresh token (the example's four do) share its token too."""
+
+    def __init__(self) -> None:
+        self._caches: dict[tuple[str, str, str], _TokenCache] = {}
+
+    def cache_for(self, accounts: str, client_id: str, refresh_token: str) -> _TokenCache:
+        return self._caches.setdefault((accounts, client_id, refresh_token), _TokenCache())
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class ZohoSession:
         results: Results = DEFAULT_RESULTS,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         notice: Callable[[str], None] = lambda message: None,
+        tokens: TokenPool | None = None,
     ) -> None:
         self.connection = connection
         self.retry = retry
@@ -85,7 +100,10 @@ class ZohoSession:
         self._allowed_prefixes = tuple(f"{host}/" for host in self._allowed)
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
-        self._tokens = _TokenCache()
+        auth = connection.auth
+        self._tokens = (tokens or TokenPool()).cache_for(
+            self.hosts.accounts, auth.client_id, auth.refresh_token
+        )
         self._views: dict[tuple[Retry, Results], ZohoSession] = {}
 
     async def __aenter__(self) -> ZohoSession:
@@ -146,16 +164,39 @@ class ZohoSession:
             "refresh_token": auth.refresh_token,
         }
         url = f"{self.hosts.accounts}/oauth/v2/token"
-        reply = await self._send("POST", url, data=form, authorize=False, retry_unsafe=True)
-        body = reply.body if isinstance(reply.body, dict) else {}
-        token = body.get("access_token")
-        if reply.status != 200 or not isinstance(token, str):
-            error = body.get("error") or f"HTTP {reply.status}"
-            raise ConfigError(
-                f"Zoho refused the OAuth client of connection '{self.connection.name}' "
-                f"({error}): check its client_id, client_secret and refresh_token",
-                code=str(error),
-            )
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            reply = await self._send("POST", url, data=form, authorize=False, retry_unsafe=True)
+            body = reply.body if isinstance(reply.body, dict) else {}
+            token = body.get("access_token")
+            if reply.status == 200 and isinstance(token, str):
+                break
+            if not _too_many_tokens(body):
+                error = body.get("error") or f"HTTP {reply.status}"
+                raise ConfigError(
+                    f"Zoho refused the OAuth client of connection '{self.connection.name}' "
+                    f"({error}): check its client_id, client_secret and refresh_token",
+                    code=str(error),
+                )
+            waited = time.monotonic() - started
+            if waited > TOKEN_WAIT_LIMIT:
+                raise TransientError(
+                    f"Zoho issued no access token for connection '{self.connection.name}' "
+                    f"for {waited:.0f} s: too many token requests for its refresh token (Zoho "
+                    "issues at most 10 per refresh token per 10 minutes; other programs "
+                    "using the same refresh token count too)",
+                    code="TOO_MANY_TOKENS",
+                )
+            if not self._tokens.told_to_wait:
+                self._tokens.told_to_wait = True
+                self.notice(
+                    f"connection '{self.connection.name}': Zoho refuses new access tokens for "
+                    "now (at most 10 per refresh token per 10 minutes, other programs "
+                    "using it included); waiting for its window to pass"
+                )
+            await asyncio.sleep(backoff(attempt, max(self.retry.backoff, 0.001)))
         self._check_data_centre(body.get("api_domain"))
         lifetime = float(body.get("expires_in") or 3600)
         self._tokens.token = token
@@ -339,6 +380,14 @@ class ZohoSession:
                 )
                 continue
             raise _failure(method, url, status, code, message, raw)
+
+
+def _too_many_tokens(body: dict[str, Any]) -> bool:
+    """Zoho's answer past its token budget: HTTP 200, {"error": "Access Denied",
+    "error_description": "You have made too many requests continuously..."} (CRM's token
+    validity page; Kaizen #43)."""
+    said = f"{body.get('error', '')} {body.get('error_description', '')}".lower()
+    return "too many requests" in said or "access denied" in said
 
 
 def error_of(body: Any) -> tuple[str | None, str | None]:
