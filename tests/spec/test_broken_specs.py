@@ -750,3 +750,22 @@ def test_secrets_never_reach_diagnostics(write_spec) -> None:
     rendered = "\n".join(d.render() for d in result.diagnostics)
     assert "${RT}" in rendered
     assert secret not in rendered
+
+
+def test_a_datetime_with_milliseconds_is_refused_where_it_stands(write_spec) -> None:
+    job = """\
+        a:
+          export:
+            from: crm
+            module: Leads
+            criteria: {api_name: Created_Time, comparator: between,
+                       value: ["2024-01-01T00:00:00+05:30", "2024-01-31T10:00:00.250+05:30"]}
+          output: a.csv
+        """
+    path = write_spec(HEADER + textwrap.indent(textwrap.dedent(job), "  "))
+    result = validate_spec(path, {})
+    (error,) = result.errors
+    assert error.line == 23  # the criteria's line
+    assert "no milliseconds" in error.message
+    fixed = job.replace("10:00:00.250", "10:00:00")
+    assert validate_spec(write_spec(HEADER + textwrap.indent(textwrap.dedent(fixed), "  ")), {}).ok

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path as FsPath
@@ -331,6 +332,12 @@ def _criteria_problems(criteria: Criterion, path: Path) -> Iterator[tuple[Path, 
     yield from (((*path, "value"), message) for message in _value_problems(criteria))
 
 
+# 2024-01-31T10:00:00.123+05:30: a DateTime with milliseconds, which Zoho's criteria refuse.
+_DATETIME_WITH_FRACTION = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
 def _value_problems(condition: Condition) -> Iterator[str]:
     comparator, value = condition.comparator, condition.value
     is_list = isinstance(value, tuple)
@@ -349,6 +356,11 @@ def _value_problems(condition: Condition) -> Iterator[str]:
         yield f"{comparator} compares text: quote the value"
     if any(isinstance(v, str) and len(v) > MAX_TEXT_VALUE for v in values):
         yield f"text values are limited to {MAX_TEXT_VALUE} characters"
+    if any(isinstance(v, str) and _DATETIME_WITH_FRACTION.fullmatch(v) for v in values):
+        yield (
+            "Zoho's DateTime values take no milliseconds (seed 003): drop the fraction, e.g. "
+            "2024-01-31T10:00:00+05:30"
+        )
 
 
 def _cycles(spec: Spec) -> Iterator[list[str]]:
