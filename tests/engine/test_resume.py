@@ -138,7 +138,7 @@ async def test_resume_keeps_verified_outputs_and_redoes_the_rest(zoho) -> None:
 
 
 async def test_jobs_are_queued_until_they_hold_a_slot(start, tmp_path) -> None:
-    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    zoho = await start(EmulatorConfig(time_scale=8.0), tmp=tmp_path)
     jobs = "".join(
         f"s{i}:\n  export: {{from: analytics, view: Sales}}\n  output: s{i}.csv\n"
         for i in range(12)
@@ -161,9 +161,10 @@ async def test_jobs_are_queued_until_they_hold_a_slot(start, tmp_path) -> None:
 
     run, _ = await asyncio.gather(zoho.run(jobs), sample())
     assert run.code == 0, run.log
-    # Zoho jobs take ~200 ms here: for the first 100 ms after one runs, no slot is given back.
+    # Zoho jobs take ~500 ms here: for the first 250 ms after one runs, no slot is given back
+    # (a wide window: the sampler shares the event loop with the run, and CI machines are busy).
     started = next(at for at, counts in seen if counts.get("running"))
-    early = [counts for at, counts in seen if started <= at < started + 0.1]
+    early = [counts for at, counts in seen if started <= at < started + 0.25]
     assert max(c.get("running", 0) for c in early) == 5
     assert all(c.get("running", 0) + c.get("queued", 0) == 12 for c in early)
     assert {"running": 5, "queued": 7} in early
