@@ -126,3 +126,51 @@ def test_emulator_command_serves_and_prints_its_banner() -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_emulator_rows_size_the_demo_data(tmp_path) -> None:
+    import re
+
+    process = subprocess.Popen(
+        [ZSYNC, "emulator", "--port", "0", "--rows", "crm.Leads=7", "--time-scale", "3600"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = "".join(process.stdout.readline() for _ in range(11))
+        base = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
+        auth = {
+            key: re.search(rf"{label}\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
+            for key, label in (
+                ("client_id", "client id"),
+                ("client_secret", "client secret"),
+                ("refresh_token", "refresh token"),
+            )
+        }
+        spec = {
+            "version": 1,
+            "connections": {"crm": {"product": "crm", "base_url": base, "auth": auth}},
+            "defaults": {"poll": {"first": "10ms", "max": "50ms"}, "output_dir": "out"},
+            "jobs": {
+                "leads": {
+                    "export": {"from": "crm", "module": "Leads", "fields": ["Last_Name"]},
+                    "output": "leads.csv",
+                }
+            },
+        }
+        (tmp_path / "jobs.yaml").write_text(json.dumps(spec))
+        done = subprocess.run(
+            [ZSYNC, "run", "jobs.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert len((tmp_path / "out/leads.csv").read_text().splitlines()) == 1 + 7
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_emulator_rows_must_say_product_module_and_count() -> None:
+    done = zsync("emulator", "--port", "0", "--rows", "Leads=7")
+    assert done.returncode == 2
+    assert "expected PRODUCT.MODULE=N" in done.stderr

@@ -306,6 +306,14 @@ def _duration(option: str, value: str | None) -> float | None:
     help="Real seconds added before every API reply.",
 )
 @click.option(
+    "--rows",
+    "rows",
+    multiple=True,
+    metavar="PRODUCT.MODULE=N",
+    help="Demo rows of a module, view or report (crm.Leads=50000, analytics.Sales=1000000, "
+    "creator.Orders=200000); repeatable. Default: about a hundred each.",
+)
+@click.option(
     "--token-lifetime",
     type=click.FloatRange(min=1),
     default=3600.0,
@@ -330,6 +338,7 @@ def emulator(
     corrupt_rate: float,
     job_failure_rate: float,
     latency: float,
+    rows: tuple[str, ...],
     token_lifetime: float,
 ) -> None:
     """Serve a local emulator of Zoho's bulk APIs (CRM, Bigin, Creator, Analytics).
@@ -362,7 +371,29 @@ def emulator(
             latency=latency,
         ),
     )
+    sizes = dict(_rows(option) for option in rows)
+    if sizes:
+        config = config.with_sizes(**sizes)
     serve(host, port, config)
+
+
+def _rows(option: str) -> tuple[str, int]:
+    """`crm.Leads=5000` as with_sizes takes it: ("crm_Leads", 5000)."""
+    from zsync.emulator.config import DEFAULT_SIZES
+
+    name, _, count = option.partition("=")
+    product, _, module = name.partition(".")
+    if not module or not count.isdigit():
+        raise click.BadParameter(
+            f"{option!r}: expected PRODUCT.MODULE=N, e.g. crm.Leads=50000",
+            param_hint="--rows",
+        )
+    if product not in {key.split(".", 1)[0] for key in DEFAULT_SIZES}:
+        raise click.BadParameter(
+            f"{option!r}: the product is one of crm, bigin, creator, analytics",
+            param_hint="--rows",
+        )
+    return f"{product}_{module}", int(count)
 
 
 @cli.command()
