@@ -387,7 +387,8 @@ def _too_many_tokens(body: dict[str, Any]) -> bool:
     "error_description": "You have made too many requests continuously..."} (CRM's token
     validity page; Kaizen #43)."""
     said = f"{body.get('error', '')} {body.get('error_description', '')}".lower()
-    return "too many requests" in said or "access denied" in said
+    # "Access Denied" alone may mean other things: only the rate limit is waited out.
+    return "too many requests" in said
 
 
 def error_of(body: Any) -> tuple[str | None, str | None]:
