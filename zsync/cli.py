@@ -25,7 +25,7 @@ from zsync.commands.status import status as status_command
 from zsync.commands.validate import OutputFormat
 from zsync.commands.validate import validate as validate_command
 from zsync.durations import parse_duration
-from zsync.errors import ZsyncError
+from zsync.errors import ExitCode, ZsyncError
 
 SPEC = click.Path(dir_okay=False, path_type=str)
 OUTPUT = click.option(
@@ -482,12 +482,16 @@ def _exit(command: Callable[[], int]) -> None:
 
 def main() -> None:
     """The console script: exits 130 on SIGINT, 143 on SIGTERM, whenever they come."""
-    interrupts.raise_on_signals()
     try:
+        # Inside the try: a signal may land while the handlers are being put in place.
+        interrupts.raise_on_signals()
         cli(prog_name="zsync")
     except interrupts.Interrupted as exc:
         click.echo("zsync: interrupted", err=True)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # Python's own handler, in the instant before ours is in place
+        click.echo("zsync: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
     finally:
         interrupts.exit_at_once()  # the work is over: a late signal needs no cleanup
 

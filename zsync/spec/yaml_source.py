@@ -126,6 +126,10 @@ def load_yaml(text: str, filename: str) -> tuple[Source, list[Diagnostic]]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
         message = f"invalid YAML: {problem or exc}"
+        if "maximum nesting depth" in problem:
+            # Newer libyaml (PyYAML 6.0.4) refuses deep flow nesting while scanning ahead,
+            # before zsync's own check sees it: the same file, the same answer.
+            message = f"nested more than {MAX_DEPTH} levels deep; a job file needs far fewer"
         return source, [Diagnostic(filename, line, column, "", "error", message)]
     except yaml.reader.ReaderError as exc:  # a control character, a lone surrogate
         line, column = _reader_position(text, exc.position)
