@@ -44,7 +44,8 @@ async def run_plan(
     """
     run_id = recorder.run.run_id
     scratch = state_dir / "runs" / run_id / "tmp"
-    scheduler = Scheduler(plan, recorder, scratch, options or RunOptions(), report)
+    options = options or RunOptions()
+    scheduler = Scheduler(plan, recorder, scratch, options, report)
     interrupted: int | None = None
     task = asyncio.current_task()
 
@@ -69,7 +70,7 @@ async def run_plan(
         nonlocal timed_out
         if interrupted is None and not timed_out:
             timed_out = True
-            limit = f"the run reached its --timeout ({(options or RunOptions()).timeout:g}s)"
+            limit = f"the run reached its --timeout ({options.timeout:g}s)"
             report(f"{limit}: stopping; in-flight Zoho jobs are recorded for --resume")
             scheduler.cut_short(limit)
             if task is not None:
@@ -77,10 +78,9 @@ async def run_plan(
 
     await recorder.durable()
     await asyncio.to_thread(render)
-    timeout = (options or RunOptions()).timeout
     deadline = None
-    if timeout is not None:
-        deadline = asyncio.get_running_loop().call_later(timeout, on_deadline)
+    if options.timeout is not None:
+        deadline = asyncio.get_running_loop().call_later(options.timeout, on_deadline)
     try:
         # A signal that came already cancels this task here: the first await below raises.
         with interrupts.handled_by(on_signal) if interrupts else contextlib.nullcontext():
