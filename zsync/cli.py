@@ -374,7 +374,9 @@ def emulator(
     sizes = dict(_rows(option) for option in rows)
     if sizes:
         config = config.with_sizes(**sizes)
-    serve(host, port, config)
+    stopped_by = serve(host, port, config)
+    if stopped_by is not None:
+        raise interrupts.Interrupted(stopped_by)  # exits 130/143 like every other command
 
 
 def _rows(option: str) -> tuple[str, int]:

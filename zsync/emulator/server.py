@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from zsync.emulator.app import running_emulator
@@ -38,12 +41,39 @@ async def serve_async(
     print_banner: bool = True,
     out: TextIO = sys.stdout,
     stop: asyncio.Event | None = None,
-) -> None:
-    """Serve until `stop` is set (or forever); see `serve`."""
-    async with running_emulator(config, host, port) as running:
-        if print_banner:
-            print(banner(running.emulator, running.base_url), file=out, flush=True)
-        await (stop or asyncio.Event()).wait()
+) -> signal.Signals | None:
+    """Serve until `stop` is set, or SIGINT or SIGTERM comes (in the main thread); returns
+    the signal that stopped it, if one did. See `serve`."""
+    stop = stop or asyncio.Event()
+    caught: list[signal.Signals] = []
+    loop = asyncio.get_running_loop()
+    taken: list[signal.Signals] = []
+    if threading.current_thread() is threading.main_thread():
+        # The loop takes the signals: a Python-level handler raising mid-write would be
+        # swallowed by the server's transport, and the process would never stop.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, _stopper(signum, caught, stop))
+                taken.append(signum)
+    try:
+        async with running_emulator(config, host, port) as running:
+            if print_banner:
+                print(banner(running.emulator, running.base_url), file=out, flush=True)
+            await stop.wait()
+    finally:
+        for signum in taken:
+            loop.remove_signal_handler(signum)
+    return caught[0] if caught else None
+
+
+def _stopper(
+    signum: signal.Signals, caught: list[signal.Signals], stop: asyncio.Event
+) -> Callable[[], None]:
+    def stopped() -> None:
+        caught.append(signum)
+        stop.set()
+
+    return stopped
 
 
 def serve(
@@ -52,13 +82,16 @@ def serve(
     config: EmulatorConfig | None = None,
     print_banner: bool = True,
     out: TextIO = sys.stdout,
-) -> None:
-    """Run the emulator in the foreground until interrupted (Ctrl-C returns normally).
+) -> signal.Signals | None:
+    """Run the emulator in the foreground until interrupted; returns the signal (SIGINT,
+    SIGTERM) that stopped it.
 
     `port=0` picks a free port (the banner says which). The banner lists the base URL, demo
     organisation ids, the Analytics workspace, Creator owner/app and the OAuth client
     (id, secret, refresh token) a client needs. Blocks the calling thread: run it in its own
     thread, or use `running_emulator` from async code.
     """
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_async(host, port, config, print_banner, out))
+    try:
+        return asyncio.run(serve_async(host, port, config, print_banner, out))
+    except KeyboardInterrupt:  # outside the main thread, or before the loop took the signal
+        return signal.SIGINT
