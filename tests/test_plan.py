@@ -115,8 +115,9 @@ def test_unknown_selection_is_a_usage_error(spec) -> None:
 
 def test_minimum_api_calls(spec) -> None:
     calls = build_plan(spec).min_calls
-    # 3 connections used; 3 exports x (create, status, download); 2 imports x (create, status)
-    assert calls == {"token": 3, "create": 5, "status": 5, "download": 3}
+    # 3 connections, one refresh token: one access token for all; 3 exports x (create,
+    # status, download); 2 imports x (create, status)
+    assert calls == {"token": 1, "create": 5, "status": 5, "download": 3}
 
 
 def test_an_import_waits_for_the_export_that_writes_its_file(write_spec) -> None:
@@ -136,3 +137,29 @@ def test_the_plan_names_each_connections_hosts(write_spec) -> None:
     }
     crm = planned["connections"]["crm"]["hosts"]
     assert crm[:2] == ["https://accounts.zoho.com", "https://www.zohoapis.com"]
+
+
+def test_the_plan_shows_the_per_minute_limits_and_the_time_they_impose(write_spec) -> None:
+    jobs = "".join(
+        f"  l{n}: {{export: {{from: crm, module: Leads}}, output: l{n}.csv}}\n" for n in range(25)
+    )
+    spec = load_spec(write_spec(SPEC.split("jobs:")[0] + "jobs:\n" + jobs), {})
+    plan = build_plan(spec, ())
+    [use] = plan.rate_uses()
+    assert (use.kind, use.limit.calls, use.limit.per, use.requests) == ("download", 10, 60.0, 25)
+    assert use.imposed == 120.0  # the 21st..25th download wait two minutes
+    # A bulk read's create costs 50 credits, its status check and download 1 each.
+    assert plan.credits() == {"crm/com/1": 25 * 52}
+    shown = as_json(plan)
+    assert shown["request_limits"][0]["min_seconds_imposed"] == 120.0
+    assert shown["min_api_credits"] == {"crm/com/1": 1300}
+
+
+def test_a_job_files_own_request_limit_replaces_zohos(write_spec) -> None:
+    text = SPEC.replace(
+        "limits: {exports: 2}", "limits: {requests: {download: {calls: 1, per: 5s}}}"
+    )
+    plan = build_plan(load_spec(write_spec(text), {}), ())
+    # Both CRM connections reach organisation 1: its limits are theirs together.
+    limits = {(u.limit.calls, u.limit.per, u.requests) for u in plan.rate_uses()}
+    assert limits == {(10, 60.0, 1), (1, 5.0, 1)}

@@ -32,3 +32,16 @@ def parse_duration(value: str | float) -> float:
         shown = str(value) if len(str(value)) <= 24 else f"{str(value)[:24]}…"
         raise DurationTooLong(f"{shown} is longer than zsync waits for anything (at most 365d)")
     return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The way a job file would write it: 500ms, 10s, 1m, 1m30s, 2h."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    if seconds < 60 or seconds != int(seconds):
+        return f"{seconds:g}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "h"), (minutes, "m"), (secs, "s")]
+    return "".join(f"{n}{unit}" for n, unit in parts if n)

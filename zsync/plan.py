@@ -14,7 +14,18 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from zsync.errors import UsageError
-from zsync.products import CAPS, MIN_CALLS, NOTES, Direction, Product
+from zsync.http.rates import limits_for, organisation_of, user_of
+from zsync.products import (
+    CALL_KINDS,
+    CAPS,
+    MIN_CALLS,
+    NOTES,
+    CallKind,
+    Direction,
+    Product,
+    RateLimit,
+    credits_of,
+)
 from zsync.spec.model import Connection, Job, Spec, ancestors
 
 
@@ -41,6 +52,21 @@ class PlannedJob(NamedTuple):
     min_calls: dict[str, int]
 
 
+class RateUse(NamedTuple):
+    """One per-minute limit and the fewest requests of the run it counts."""
+
+    organisation: str
+    kind: CallKind
+    limit: RateLimit
+    requests: int
+
+    @property
+    def imposed(self) -> float:
+        """Seconds the limit alone stretches those requests over."""
+        windows = -(-self.requests // self.limit.calls) - 1  # ceil, less the first window
+        return max(windows, 0) * self.limit.per
+
+
 class Plan(NamedTuple):
     spec: Spec
     waves: list[list[str]]
@@ -52,10 +78,40 @@ class Plan(NamedTuple):
     def min_calls(self) -> dict[str, int]:
         """Fewest API calls of the run: one token per connection, then every job's share."""
         total: Counter[str] = Counter()
-        total["token"] = len({job.connection for job in self.jobs.values()})
+        # One access token per refresh token (and accounts host), shared by its connections.
+        signed_in = {
+            (c.base_url or c.dc, c.auth.client_id, c.auth.refresh_token)
+            for c in (self.spec.connections[job.connection] for job in self.jobs.values())
+        }
+        total["token"] = len(signed_in)
         for job in self.jobs.values():
             total.update(job.min_calls)
         return dict(total)
+
+    def rate_uses(self) -> list[RateUse]:
+        """Every per-minute limit the run meets, with the fewest requests it counts."""
+        counted: dict[tuple[str, CallKind, RateLimit], int] = {}
+        for job in self.jobs.values():
+            connection = self.spec.connections[job.connection]
+            for kind in CALL_KINDS:
+                n = job.min_calls.get(kind, 0)
+                for limit in limits_for(connection, kind) if n else ():
+                    holder = organisation_of(connection)
+                    if limit.scope == "user":
+                        holder += f" (user {user_of(connection)[:6]})"
+                    key = (holder, kind, limit)
+                    counted[key] = counted.get(key, 0) + n
+        return [RateUse(org, kind, limit, n) for (org, kind, limit), n in counted.items()]
+
+    def credits(self) -> dict[str, int]:
+        """The fewest API credits the run costs, per organisation that meters them."""
+        spent: Counter[str] = Counter()
+        for job in self.jobs.values():
+            connection = self.spec.connections[job.connection]
+            cost = credits_of(job.product, job.direction, job.min_calls)
+            if cost is not None:
+                spent[organisation_of(connection)] += cost
+        return dict(spent)
 
     def notes(self) -> list[str]:
         kinds = sorted({(j.product, j.direction) for j in self.jobs.values()})

@@ -62,3 +62,56 @@ MIN_CALLS: dict[tuple[Product, Direction], dict[str, int]] = {
     ("bigin", "export"): {"create": 1, "status": 1, "download": 1},
     ("creator", "export"): {"create": 1, "status": 1, "download": 1},
 }
+
+
+# -- per-minute request limits --------------------------------------------------------------
+
+CallKind = Literal["create", "status", "download"]
+CALL_KINDS: tuple[CallKind, ...] = ("create", "status", "download")
+Scope = Literal["organisation", "user"]
+
+
+class RateLimit(NamedTuple):
+    """At most `calls` requests of one kind in any `per` seconds, per organisation or per user
+    (one refresh token) of it."""
+
+    calls: int
+    per: float
+    scope: Scope
+    source: str
+
+
+_CRM_BULK_READ = "CRM bulk-read limitations page"
+_CREATOR_BULK = "Creator bulk API limitations page"
+
+# Zoho's documented per-minute limits of the bulk APIs. Past them Zoho answers HTTP 429 (CRM
+# serves the blocked requests again only after a minute) without a Retry-After. Kinds absent
+# here have no documented per-minute limit; Zoho's API credits still count every call.
+RATE_LIMITS: dict[tuple[Product, CallKind], tuple[RateLimit, ...]] = {
+    ("crm", "download"): (RateLimit(10, 60.0, "organisation", _CRM_BULK_READ),),
+    ("creator", "create"): (
+        RateLimit(5, 60.0, "user", _CREATOR_BULK),
+        RateLimit(15, 60.0, "organisation", _CREATOR_BULK),
+    ),
+    ("creator", "download"): (
+        RateLimit(10, 60.0, "user", _CREATOR_BULK),
+        RateLimit(30, 60.0, "organisation", _CREATOR_BULK),
+    ),
+}
+
+# API credits per call where Zoho meters them (rolling 24 h, by edition): each call costs 1,
+# a bulk read's create 50 and a bulk write's create 500 (CRM's and Bigin's API limits pages).
+CREDITS: dict[tuple[Product, Direction], dict[str, int]] = {
+    ("crm", "export"): {"create": 50},
+    ("crm", "import"): {"create": 500},
+    ("bigin", "export"): {"create": 50},
+}
+METERED: frozenset[Product] = frozenset({"crm", "bigin"})
+
+
+def credits_of(product: Product, direction: Direction, calls: dict[str, int]) -> int | None:
+    """API credits `calls` (kind -> count) cost; None where Zoho meters no credits."""
+    if product not in METERED:
+        return None
+    price = CREDITS.get((product, direction), {})
+    return sum(n * price.get(kind, 1) for kind, n in calls.items())

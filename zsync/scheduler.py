@@ -16,6 +16,7 @@ from pathlib import Path
 from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout, StateError
 from zsync.exports import ExportRun
 from zsync.fingerprints import describe_target, import_target
+from zsync.http.rates import Rates
 from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
 from zsync.plan import Plan
@@ -56,6 +57,7 @@ class Scheduler:
     _sessions: dict[str, ZohoSession] = field(default_factory=dict)
     _already_imported: set[str] = field(default_factory=set)  # skipped, yet satisfy needs
     _cancelled_as: tuple[str, str] = ("cancelled", "the run was interrupted")
+    rates: Rates = field(default_factory=Rates)  # Zoho's per-minute limits, for every job
 
     async def run(self) -> None:
         spec = self.plan.spec
@@ -271,7 +273,9 @@ class Scheduler:
                     # Jobs talk through views of it carrying their own retry (for_job).
                     retry = spec.jobs[planned.name].retry
                     self._sessions[planned.connection] = await stack.enter_async_context(
-                        ZohoSession(connection, retry, notice=self.report, tokens=tokens)
+                        ZohoSession(
+                            connection, retry, notice=self.report, tokens=tokens, rates=self.rates
+                        )
                     )
             yield
 

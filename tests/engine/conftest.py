@@ -31,13 +31,26 @@ def connections_yaml(running: RunningEmulator, **auth_overrides: str) -> str:
     auth = {key: demo[key] for key in ("client_id", "client_secret", "refresh_token")}
     auth.update(auth_overrides)
     common = {"base_url": running.base_url, "auth": auth}
+    # Zoho's per-minute limits, as short as the emulator's scaled minute (which enforces them).
+    minute = 60.0 / running.emulator.config.time_scale
     connections = {
-        "crm": {"product": "crm", "org_id": demo["crm_org_id"], **common},
+        "crm": {
+            "product": "crm",
+            "org_id": demo["crm_org_id"],
+            "limits": {"requests": {"download": {"calls": 10, "per": minute}}},
+            **common,
+        },
         "bigin": {"product": "bigin", "org_id": demo["bigin_org_id"], **common},
         "creator": {
             "product": "creator",
             "owner": demo["creator_owner"],
             "app": demo["creator_app"],
+            "limits": {
+                "requests": {
+                    "create": {"calls": 5, "per": minute},
+                    "download": {"calls": 10, "per": minute},
+                }
+            },
             **common,
         },
         "analytics": {

@@ -70,7 +70,13 @@ def job_file(base_url: str) -> str:
         "auth": {"client_id": "id", "client_secret": "secret", "refresh_token": "1000.r"},
     }
     connections = {
-        "crm": {"product": "crm", "org_id": "1", **common},
+        "crm": {
+            "product": "crm",
+            "org_id": "1",
+            # Not Zoho: its many downloads needn't keep to Zoho's 10 a minute.
+            "limits": {"requests": {"download": {"calls": 1000, "per": "1s"}}},
+            **common,
+        },
         "analytics": {"product": "analytics", "org_id": "1", "workspace": "9", **common},
     }
     jobs: dict[str, object] = {}

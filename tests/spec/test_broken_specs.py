@@ -646,6 +646,22 @@ CASES = [
         + "  a: {export: {from: an, view: V}, output: a.csv}\n",
     ),
     Case(
+        "request-limit-faster-than-zohos",
+        None,  # type: ignore[arg-type]
+        18,
+        17,
+        "connections.cr.limits.requests.create",
+        "6 per 1m is faster than Zoho's documented 5 per 1m (Creator bulk API limitations "
+        "page); expect HTTP 429 answers, each costing a wait",
+        whole=HEADER.replace(
+            "    app: p\n",
+            "    app: p\n    limits:\n      requests:\n        create: {calls: 6, per: 1m}\n",
+        )
+        + "  a: {export: {from: cr, report: R}, output: a.csv}\n",
+        severity="warning",
+        exit_code=0,
+    ),
+    Case(
         "crm-import-needs-org-id",
         None,  # type: ignore[arg-type]
         3,

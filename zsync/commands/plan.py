@@ -12,6 +12,7 @@ import click
 
 from zsync import redact
 from zsync.commands.validate import OutputFormat
+from zsync.durations import format_duration
 from zsync.errors import ExitCode
 from zsync.http.hosts import hosts_for
 from zsync.plan import Plan, build_plan
@@ -79,7 +80,21 @@ def as_json(plan: Plan) -> dict[str, Any]:
         },
         "left_out": plan.left_out,
         "limits": plan.notes(),
+        "request_limits": [
+            {
+                "organisation": use.organisation,
+                "kind": use.kind,
+                "calls": use.limit.calls,
+                "per_seconds": use.limit.per,
+                "scope": use.limit.scope,
+                "source": use.limit.source,
+                "min_requests": use.requests,
+                "min_seconds_imposed": use.imposed,
+            }
+            for use in plan.rate_uses()
+        ],
         "min_api_calls": plan.min_calls,
+        "min_api_credits": plan.credits(),
     }
 
 
@@ -123,6 +138,16 @@ def render(plan: Plan, path: str) -> str:
         lines.append("")
         lines.append("Limits that apply")
         lines.extend(f"  {note}" for note in notes)
+    if uses := plan.rate_uses():
+        lines.append("")
+        lines.append("Per-minute request limits (zsync waits for room rather than earning a 429)")
+        for use in uses:
+            limit = use.limit
+            lines.append(
+                f"  {use.organisation} {use.kind}: {limit.calls} per "
+                f"{format_duration(limit.per)} per {limit.scope} ({limit.source}); at least "
+                f"{use.requests} in this run: {_imposed(use.imposed)}"
+            )
     calls = plan.min_calls
     total = sum(calls.values())
     breakdown = ", ".join(f"{n} {kind}" for kind, n in calls.items())
@@ -131,7 +156,18 @@ def render(plan: Plan, path: str) -> str:
         f"API calls: at least {total} ({breakdown}); more for results with several "
         "pages or batches and for jobs that take long"
     )
+    for organisation, credits in plan.credits().items():
+        lines.append(
+            f"API credits at {organisation}: at least {credits} of its rolling 24-hour "
+            "allowance (a bulk read's create costs 50, a bulk write's 500, any other call 1)"
+        )
     return "\n".join(lines)
+
+
+def _imposed(seconds: float) -> str:
+    if not seconds:
+        return "no waiting"
+    return f"they stretch over at least {format_duration(seconds)}"
 
 
 def _job_line(plan: Plan, name: str, width: int) -> str:

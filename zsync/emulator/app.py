@@ -32,6 +32,7 @@ from zsync.emulator.errors import (
 from zsync.emulator.faults import BODY_FAULTS, REQUEST_FAULTS
 from zsync.emulator.introspection import CallbackRecord
 from zsync.emulator.keys import BODY_FAULT, EMULATOR
+from zsync.emulator.limits import LIMITED
 from zsync.emulator.respond import deliver
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,11 @@ CALLBACK_TICK = 0.02  # real seconds between looks for jobs whose callback is du
 
 def _is_download(endpoint: str) -> bool:
     return endpoint.endswith(".result") or ".download" in endpoint
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header.split(" ", 1)[1].strip() if " " in header else ""
 
 
 @web.middleware
@@ -89,6 +95,9 @@ async def _handle(
             raise error
     if emulator.config.faults.latency:
         await asyncio.sleep(emulator.config.faults.latency)
+    if endpoint in LIMITED and emulator.tokens.lookup(_bearer(request)) is not None:
+        # Only a request Zoho would otherwise serve counts (a bad token is refused first).
+        emulator.limits.check(endpoint)
     # Seeded body faults hit downloads only; explicit rules hit whatever endpoint they name.
     body_fault = emulator.faults.take(endpoint, BODY_FAULTS, seeded=_is_download(endpoint))
     if body_fault is not None:

@@ -79,6 +79,9 @@ class EmulatorConfig:
     token_budget: int | None = 10
     token_window: float = 600.0  # emulated seconds
     live_tokens: int = 15
+    # Zoho's per-minute request limits (CRM downloads, Creator creates and downloads; see
+    # `limits`), over emulated time. False lets a test or benchmark go as fast as it can.
+    rate_limits: bool = True
     client_id: str = "1000.ZSYNCEMULATORDEMOCLIENT"
     client_secret: str = "zsync-emulator-demo-secret"
     refresh_token: str = "1000.zsyncdemorefresh.emulator"

@@ -17,6 +17,7 @@ from zsync.emulator.data import SCHEMAS, Ids, Row, generate
 from zsync.emulator.faults import Faults
 from zsync.emulator.introspection import CreatedJob, Stats
 from zsync.emulator.jobs import Job, JobBook, Timeline
+from zsync.emulator.limits import RateLimits
 from zsync.emulator.oauth import TokenStore
 from zsync.emulator.tables import Table
 
@@ -30,6 +31,8 @@ class Emulator:
         self.clock: Clock = clock or ScaledClock(self.config.time_scale)
         self.tokens = TokenStore(self.config, self.clock)
         self.faults = Faults(self.config.faults)
+        # Zoho's per-minute limits; a test may switch them off or on while the server runs.
+        self.limits = RateLimits(self.clock, enabled=self.config.rate_limits)
         self.jobs = JobBook()
         self.stats = Stats()
         self.denied_modules: set[str] = set(self.config.denied_modules)

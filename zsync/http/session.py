@@ -2,8 +2,10 @@
 
 Every request of a connection goes through `ZohoSession.request`. It adds the access token
 only for the connection's own hosts, retries what is transient (connection errors, resets,
-5xx, 429 with Retry-After, Zoho's HTTP-400 "too many requests"), refreshes the token once on
-an expired-token reply, and turns every other failure into a JobError with Zoho's code.
+5xx, Zoho's HTTP-400 "too many requests"), waits out a 429 (its Retry-After, or the documented
+window of the limit it hit), keeps each kind of request within the organisation's per-minute
+limits (`rates`), refreshes the token once on an expired-token reply, and turns every other
+failure into a JobError with Zoho's code.
 """
 
 from __future__ import annotations
@@ -30,12 +32,17 @@ from zsync.errors import (
 )
 from zsync.http.bodies import BodyStalled, download_to, read_reply
 from zsync.http.hosts import Hosts, data_centre_of, hosts_for, origin
+from zsync.http.rates import OPEN_GATE, Gate, Rates
 from zsync.http.retry import backoff, retry_after
+from zsync.products import CallKind
 from zsync.sinks.spool import Spool
 from zsync.spec.model import Connection, Results, Retry
 
 TOKEN_MARGIN = 60.0  # refresh this long before Zoho says the token expires
 TOKEN_WAIT_LIMIT = 660.0  # Zoho's token window (10 minutes) and a margin
+# A request Zoho keeps answering 429 is waited out this long in all (each wait as Zoho says or
+# as its documented window lasts) before it fails; a job's poll.timeout still bounds it.
+THROTTLE_WAIT_LIMIT = 900.0
 EXPIRED_TOKEN_CODES = {"INVALID_TOKEN", "8535", "1030", "AUTHENTICATION_FAILURE"}
 CONFIG_CODES = {
     "OAUTH_SCOPE_MISMATCH",
@@ -88,6 +95,7 @@ class ZohoSession:
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         notice: Callable[[str], None] = lambda message: None,
         tokens: TokenPool | None = None,
+        rates: Rates | None = None,
     ) -> None:
         self.connection = connection
         self.retry = retry
@@ -105,6 +113,11 @@ class ZohoSession:
             self.hosts.accounts, auth.client_id, auth.refresh_token
         )
         self._views: dict[tuple[Retry, Results], ZohoSession] = {}
+        rates = rates or Rates()
+        self._gates: dict[CallKind, Gate] = {
+            kind: rates.gate(connection, kind) for kind in ("create", "status", "download")
+        }
+        self.throttled = 0  # 429 answers met, all requests of this connection
 
     async def __aenter__(self) -> ZohoSession:
         self._session = aiohttp.ClientSession(
@@ -229,10 +242,12 @@ class ZohoSession:
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         retry_unsafe: bool = True,
+        kind: CallKind | None = None,
     ) -> Reply:
         """A JSON request with the token; `retry_unsafe=False` for creates that must never
         happen twice (a lost answer then raises OutcomeUnknown instead of retrying). `data`
-        may be a factory, called for each attempt (multipart bodies streamed from files)."""
+        may be a factory, called for each attempt (multipart bodies streamed from files).
+        `kind` names the per-minute limit the request counts against, if any."""
         return await self._send(
             method,
             url,
@@ -242,6 +257,7 @@ class ZohoSession:
             headers=headers,
             authorize=True,
             retry_unsafe=retry_unsafe,
+            gate=self._gates[kind] if kind else OPEN_GATE,
         )
 
     async def download(
@@ -255,7 +271,13 @@ class ZohoSession:
                 f"'{self.connection.name}''s hosts: refusing to fetch it with its token"
             )
         reply = await self._send(
-            "GET", url, headers=headers, authorize=True, retry_unsafe=True, destination=destination
+            "GET",
+            url,
+            headers=headers,
+            authorize=True,
+            retry_unsafe=True,
+            destination=destination,
+            gate=self._gates["download"],
         )
         return reply.headers
 
@@ -271,6 +293,7 @@ class ZohoSession:
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         destination: Spool | None = None,
+        gate: Gate = OPEN_GATE,
     ) -> Reply:
         assert self._session is not None, "use ZohoSession as an async context manager"
         if not url.startswith(self._allowed_prefixes) and origin(url) not in self._allowed:
@@ -283,37 +306,41 @@ class ZohoSession:
         just_renewed: str | None = None
         renewals = 0
         attempt = 0
+        throttled_for = 0.0  # seconds spent waiting out 429 answers
         while True:
             attempt += 1
             # A body that streams from a file is used up by a send: a factory makes it anew.
             body_data = data() if callable(data) else data
             sent_headers = dict(headers or {})
             token = None
-            if authorize:
-                token = await self.token()
-                sent_headers["Authorization"] = f"Zoho-oauthtoken {token}"
-            wait: float | None = None
             try:
-                async with self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    data=body_data,
-                    headers=sent_headers,
-                    allow_redirects=False,
-                ) as response:
+                # The token is taken once there is room: a wait may outlast it.
+                async with gate.call(self.notice):
+                    if authorize:
+                        token = await self.token()
+                        sent_headers["Authorization"] = f"Zoho-oauthtoken {token}"
+                    async with self._session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        data=body_data,
+                        headers=sent_headers,
+                        allow_redirects=False,
+                    ) as response:
 
-                    def what() -> str:
-                        return f"{method} {_path(url)}"
+                        def what() -> str:
+                            return f"{method} {_path(url)}"
 
-                    stall = self.results.stall_timeout
-                    if destination is not None and response.status == 200:
-                        await download_to(response, destination, self.results.max_size, stall, what)
-                        return Reply(200, None, response.headers)
-                    raw = await read_reply(response, stall, what)
-                    status = response.status
-                    reply_headers = response.headers
+                        stall = self.results.stall_timeout
+                        if destination is not None and response.status == 200:
+                            await download_to(
+                                response, destination, self.results.max_size, stall, what
+                            )
+                            return Reply(200, None, response.headers)
+                        raw = await read_reply(response, stall, what)
+                        status = response.status
+                        reply_headers = response.headers
             except (
                 TimeoutError,
                 BodyStalled,
@@ -359,9 +386,28 @@ class ZohoSession:
                 attempt -= 1  # a refresh is not a retry
                 continue
             just_renewed = None
-            throttled = status == 429 or (
-                status == 400 and "too many requests" in (message or _text(raw)).lower()
-            )
+            if status == 429:
+                wait = retry_after(reply_headers.get("Retry-After"))
+                # Without Retry-After, the limit's own window (CRM blocks for a minute).
+                wait = wait if wait is not None else gate.per
+                if wait is None:
+                    wait = backoff(attempt, max(self.retry.backoff, 0.001))
+                if throttled_for + wait <= THROTTLE_WAIT_LIMIT:
+                    # Zoho said when to come back: that is not a failed attempt.
+                    self.throttled += 1
+                    throttled_for += wait
+                    attempt -= 1
+                    await gate.refused(wait)  # every job's requests of this kind wait too
+                    if not gate.windows:
+                        await asyncio.sleep(wait)
+                    continue
+                raise TransientError(
+                    f"{method} {_path(url)}: Zoho answered HTTP 429 {code or ''} "
+                    f"{message or ''}".strip()
+                    + f" for {throttled_for:.0f} s of waiting",
+                    code=code,
+                )
+            throttled = status == 400 and "too many requests" in (message or _text(raw)).lower()
             if throttled or status >= 500:
                 if not retry_unsafe and status >= 500:
                     raise OutcomeUnknown(
@@ -374,10 +420,7 @@ class ZohoSession:
                         + f" after {attempt} attempts",
                         code=code,
                     )
-                wait = retry_after(reply_headers.get("Retry-After")) if throttled else None
-                await asyncio.sleep(
-                    wait if wait is not None else backoff(attempt, self.retry.backoff)
-                )
+                await asyncio.sleep(backoff(attempt, self.retry.backoff))
                 continue
             raise _failure(method, url, status, code, message, raw)
 

@@ -61,7 +61,7 @@ class Provider(Protocol):
 async def get_status(session: ZohoSession, url: str, **kwargs: Any) -> Reply | None:
     """GET a job's status; None when Zoho answers 404 (an unknown or expired job)."""
     try:
-        return await session.request("GET", url, **kwargs)
+        return await session.request("GET", url, kind="status", **kwargs)
     except RemoteError as exc:
         if exc.status == 404:
             return None

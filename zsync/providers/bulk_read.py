@@ -57,7 +57,7 @@ class BulkReadProvider:
         body: dict[str, Any] = {"query": query}
         if export.file_type == "ics":
             body["file_type"] = "ics"
-        reply = await self.session.request("POST", self.url, json_body=body)
+        reply = await self.session.request("POST", self.url, json_body=body, kind="create")
         entry = _first(reply.body)
         if entry.get("status") != "success":
             raise RemoteError(

@@ -74,7 +74,9 @@ class BulkWriteProvider:
             "character_encoding": "UTF-8",
             "resource": [resource],
         }
-        reply = await self.session.request("POST", self.url, json_body=body, retry_unsafe=False)
+        reply = await self.session.request(
+            "POST", self.url, json_body=body, retry_unsafe=False, kind="create"
+        )
         data = mapping(reply.body, "the reply")
         if data.get("status") != "success":
             raise RemoteError(

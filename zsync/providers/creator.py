@@ -51,7 +51,9 @@ class CreatorExportProvider:
                 query["criteria"] = self.export.criteria
             if self.export.fields:
                 query["fields"] = list(self.export.fields)
-        reply = await self.session.request("POST", self.url, json_body={"query": query})
+        reply = await self.session.request(
+            "POST", self.url, json_body={"query": query}, kind="create"
+        )
         return remote_id(_details(reply.body).get("id"), "details.id")
 
     async def status(self, remote_id: str) -> Status:

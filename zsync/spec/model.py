@@ -33,6 +33,11 @@ class Auth:
 class Limits:
     exports: int | None = None
     imports: int | None = None
+    # (kind of request, calls, per seconds): replaces Zoho's documented limit for that kind
+    requests: tuple[tuple[str, int, float], ...] = ()
+
+    def for_requests(self, kind: str) -> tuple[int, float] | None:
+        return next(((calls, per) for k, calls, per in self.requests if k == kind), None)
 
     def for_direction(self, direction: Direction) -> int | None:
         return self.exports if direction == "export" else self.imports
@@ -223,8 +228,16 @@ def _connection(name: str, raw: Mapping[str, Any]) -> Connection:
         owner=raw.get("owner"),
         app=raw.get("app"),
         base_url=raw.get("base_url", "").rstrip("/") or None,
-        limits=Limits(**raw.get("limits", {})),
+        limits=_limits(raw.get("limits", {})),
     )
+
+
+def _limits(raw: Mapping[str, Any]) -> Limits:
+    requests = tuple(
+        (kind, int(limit["calls"]), parse_duration(limit["per"]))
+        for kind, limit in raw.get("requests", {}).items()
+    )
+    return Limits(exports=raw.get("exports"), imports=raw.get("imports"), requests=requests)
 
 
 def _job(

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any
 
-from zsync.products import CAPS, offers, products_offering
+from zsync.durations import format_duration
+from zsync.products import CAPS, RATE_LIMITS, offers, products_offering
 from zsync.spec.diagnostics import Diagnostic, Path, Severity
 from zsync.spec.model import (
     AnalyticsExport,
@@ -21,6 +22,7 @@ from zsync.spec.model import (
     BulkReadExport,
     BulkWriteImport,
     Condition,
+    Connection,
     CreatorExport,
     Criterion,
     Group,
@@ -131,6 +133,22 @@ class _Checker:
                         f"({cap.note}); Zoho may throttle",
                         severity="warning",
                     )
+            self.check_request_limits(connection, path)
+
+    def check_request_limits(self, connection: Connection, path: Path) -> None:
+        for kind, calls, per in connection.limits.requests:
+            documented = RATE_LIMITS.get((connection.product, kind))  # type: ignore[arg-type]
+            if not documented:
+                continue
+            tightest = min(documented, key=lambda limit: limit.calls / limit.per)
+            if calls / per > tightest.calls / tightest.per:
+                self.add(
+                    (*path, "limits", "requests", kind),
+                    f"{calls} per {format_duration(per)} is faster than Zoho's documented "
+                    f"{tightest.calls} per {format_duration(tightest.per)} "
+                    f"({tightest.source}); expect HTTP 429 answers, each costing a wait",
+                    severity="warning",
+                )
 
     # -- jobs ----------------------------------------------------------------------------
 

@@ -1,0 +1,172 @@
+"""Zoho's per-minute limits, kept on zsync's side: a request waits for room rather than
+earning a 429 (which CRM follows with a minute's block).
+
+Each limit is a window of `calls` tokens; a spent token comes back `per` seconds after its
+request *ended*. A request reaches Zoho before its answer reaches zsync, so counting from the
+answer keeps zsync under Zoho's count however long the request took. A 429 that gets through
+anyway (another tool sharing the organisation, a stricter limit than documented) closes the
+window until Zoho's block is over.
+
+Windows are shared by every job of the run that reaches the same organisation (and, for
+per-user limits, signs in with the same refresh token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from zsync.durations import format_duration
+from zsync.products import RATE_LIMITS, CallKind, Product, RateLimit
+from zsync.spec.model import Connection
+
+
+@dataclass
+class RateWindow:
+    """At most `calls` requests in any `per` seconds (counted from each one's end)."""
+
+    calls: int
+    per: float
+    clock: Callable[[], float] = time.monotonic
+    _ended: deque[float] = field(default_factory=deque)
+    _in_flight: int = 0
+    _closed_until: float = 0.0
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    waited: float = 0.0  # seconds requests spent waiting here
+    told: bool = False  # a person was told once that requests wait here
+
+    def _room_at(self, now: float) -> float:
+        """When the next request may go: `now` if there is room already."""
+        while self._ended and self._ended[0] + self.per <= now:
+            self._ended.popleft()
+        at = max(now, self._closed_until)
+        over = self._in_flight + len(self._ended) - self.calls  # >= 0: no token left
+        if over < 0:
+            return at
+        if self._in_flight >= self.calls:
+            return float("inf")  # every token is out with a request: wait for one to end
+        # Room comes when the (over+1) oldest finished requests have aged out.
+        return max(at, self._ended[over] + self.per)
+
+    async def acquire(self) -> float:
+        """Wait for a token; returns how long that took."""
+        async with self._changed:
+            started = self.clock()
+            while True:
+                now = self.clock()
+                at = self._room_at(now)
+                if at <= now:
+                    break
+                timeout = None if at == float("inf") else at - now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout)
+            self._in_flight += 1
+            waited = self.clock() - started
+            self.waited += waited
+            return waited
+
+    async def release(self) -> None:
+        async with self._changed:
+            self._in_flight -= 1
+            self._ended.append(self.clock())
+            self._changed.notify_all()
+
+    async def close_for(self, seconds: float) -> None:
+        """Zoho refused a request for being over its limit: none go for `seconds`."""
+        async with self._changed:
+            self._closed_until = max(self._closed_until, self.clock() + seconds)
+            self._changed.notify_all()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The windows one kind of request of one connection passes through."""
+
+    windows: tuple[RateWindow, ...]
+    per: float | None  # the longest window: how long Zoho's 429 for it lasts
+    what: str = ""  # "downloads at crm/com/1: 10 per 1m", for the notice
+
+    @contextlib.asynccontextmanager
+    async def call(self, notice: Callable[[str], None] | None = None) -> AsyncIterator[None]:
+        taken: list[RateWindow] = []
+        try:
+            for window in self.windows:  # always in the same order: no two waits cross
+                waited = await window.acquire()
+                taken.append(window)
+                if notice is not None and waited >= NOTICE_AFTER and not window.told:
+                    window.told = True
+                    notice(f"{self.what}: requests wait for Zoho's per-minute limit")
+            yield
+        finally:
+            for window in taken:
+                await window.release()
+
+    async def refused(self, seconds: float | None) -> None:
+        wait = seconds if seconds is not None else self.per
+        if wait is not None:
+            for window in self.windows:
+                await window.close_for(wait)
+
+
+OPEN_GATE = Gate((), None)
+NOTICE_AFTER = 5.0  # seconds a request waits for its window before a person is told
+
+
+class Rates:
+    """The run's rate windows, keyed by organisation (or user) and kind of request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._windows: dict[tuple[str, str, int, float], RateWindow] = {}
+
+    def gate(self, connection: Connection, kind: CallKind) -> Gate:
+        limits = limits_for(connection, kind)
+        if not limits:
+            return OPEN_GATE
+        windows = []
+        for limit in limits:
+            holder = organisation_of(connection)
+            if limit.scope == "user":
+                holder += "/user:" + user_of(connection)
+            key = (holder, kind, limit.calls, limit.per)
+            window = self._windows.get(key)
+            if window is None:
+                window = self._windows[key] = RateWindow(limit.calls, limit.per, self.clock)
+            windows.append(window)
+        shown = ", ".join(
+            f"{limit.calls} per {format_duration(limit.per)} per {limit.scope}" for limit in limits
+        )
+        what = f"{kind} requests at {organisation_of(connection)} ({shown})"
+        return Gate(tuple(windows), max(limit.per for limit in limits), what)
+
+    def waited(self) -> float:
+        return sum(window.waited for window in self._windows.values())
+
+
+def limits_for(connection: Connection, kind: CallKind) -> tuple[RateLimit, ...]:
+    """The limits a connection's requests of `kind` keep to: Zoho's documented ones, or the
+    job file's own (`limits.requests`), which replace them for that kind."""
+    own = connection.limits.for_requests(kind)
+    if own is not None:
+        calls, per = own
+        return (RateLimit(calls, per, "organisation", "the job file's limits.requests"),)
+    product: Product = connection.product
+    return RATE_LIMITS.get((product, kind), ())
+
+
+def organisation_of(connection: Connection) -> str:
+    """Connections reaching the same organisation of the same product share its limits."""
+    org = connection.org_id or connection.owner or f"connection:{connection.name}"
+    where = connection.base_url or connection.dc
+    return f"{connection.product}/{where}/{org}"
+
+
+def user_of(connection: Connection) -> str:
+    # A refresh token belongs to one user; only its digest is kept, never the secret itself.
+    auth = connection.auth
+    return hashlib.sha256(f"{auth.client_id}\0{auth.refresh_token}".encode()).hexdigest()[:16]
