@@ -263,7 +263,7 @@ class Database:
             kind, what = self._denied
             if kind == "table":
                 return SqlError(UNKNOWN_TABLE, f"Table {what} is not present in the workspace.")
-            return SqlError(PARSE_FAILED, "Only a single SELECT statement is allowed.")
+            return SqlError(PARSE_FAILED, "A query may only read the workspace's tables.")
         if message == "interrupted":
             limit = self.limits.seconds
             return SqlError(TOO_COSTLY, f"The query ran longer than the {limit:g} s limit.")
