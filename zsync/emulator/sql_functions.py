@@ -174,7 +174,6 @@ def register(conn: sqlite3.Connection, now: Callable[[], float]) -> list[str]:
         "subdate": (2, _shift(-1)),
         "date_format": (2, _date_format),
         "if": (3, lambda c, a, b: a if c else b),
-        "isnull": (1, lambda v: int(v is None)),  # MySQL's ISNULL(x)
         "nvl": (2, lambda a, b: b if a is None else a),  # Oracle
         "lcase": (1, lambda v: None if v is None else _text(v).lower()),
         "ucase": (1, lambda v: None if v is None else _text(v).upper()),
@@ -188,8 +187,6 @@ def register(conn: sqlite3.Connection, now: Callable[[], float]) -> list[str]:
     }
     for name, (arity, function) in fixed.items():
         conn.create_function(name, arity, function, deterministic=True)
-    # SQL Server's ISNULL(value, fallback) is IFNULL; SQLite registers per argument count.
-    conn.create_function("isnull", 2, lambda a, b: b if a is None else a, deterministic=True)
     conn.create_function("concat", -1, _concat, deterministic=True)
     conn.create_function("concat_ws", -1, _concat_ws, deterministic=True)
     conn.create_function("now", 0, lambda: current().isoformat(" ", "seconds"))
