@@ -51,6 +51,11 @@ ANALYTICS_ERRORS: dict[int, tuple[int, str]] = {
     8083: (400, "Organization id is not present in the request header."),
     8504: (400, "The required parameter is not proper or has not been sent."),
     8518: (401, "Invalid authentication."),
+    # SQL export (codes and reasons in sql.py's docstring, from the v2 error-code pages).
+    7403: (400, "Parsing of SQL query failed."),
+    7105: (400, "View name specified in the Workspace does not exist."),
+    7395: (400, "Column not present in the workspace."),
+    8516: (400, "Invalid value passed in the mentioned parameter."),
     8535: (401, "Invalid oauthtoken."),
     # [guess] no public code found for these two; chosen so they are distinguishable.
     8084: (400, "Maximum number of concurrent jobs exceeded for this organization."),

@@ -1,355 +1,294 @@
-"""A small SQL subset for Analytics' SQL export and query tables.
+"""Analytics' SQL export and query tables, run by SQLite over the workspace's tables.
 
-    SELECT *|col|AGG(col|*) [AS alias], …  FROM table
-      [WHERE cond {AND|OR} cond …]
-          cond: col op literal | (cond …) | NOT cond;  op: = != <> < <= > >= LIKE
-      [GROUP BY col, …] [ORDER BY col|alias|AGG(col) [ASC|DESC], …] [LIMIT n [OFFSET m]]
+Zoho's CloudSQL takes one read-only SELECT (Analytics CloudSQL "Supported SQL" page); it quotes
+identifiers with double quotes and strings with single quotes, as SQLite does. `Database` copies
+the workspace's Analytics tables into one private in-memory SQLite database, reloads a table
+only when its `Table.version` moved (an import stored rows), and runs each query there:
 
-AGG is SUM, COUNT, AVG, MIN or MAX. Anything else raises `SqlError`, which the Analytics
-handler turns into Zoho's failure reply. Identifiers may be quoted with "", `` or [].
+- one statement, starting SELECT or WITH; an authorizer allows reading tables and calling
+  functions and nothing else (no writes, ATTACH, PRAGMA, temp objects, SQLite's own tables);
+  `PRAGMA query_only` backs it up;
+- a progress handler aborts a query that runs longer than `Limits.seconds` (real time), and
+  results past `Limits.rows` rows or about `Limits.bytes` bytes of CSV are refused;
+- failures answer Zoho's codes (below); a query SQLite can run succeeds.
+
+Error codes (HTTP 400 [guess]): a syntax error, a statement that is not a SELECT, or anything
+else SQLite refuses → 7403 "Parsing of SQL query failed." (v2 Bulk API error-codes page); an
+unknown table → 7105 "View name specified in the Workspace does not exist." (v2 sharing API and
+v1 common error-codes pages [doc?: the bulk page has no table code]); an unknown column → 7395
+"Column not present in the workspace." (v2 common error-codes page [doc?]); too slow or too big
+→ 8516 "Invalid value passed in the mentioned parameter." (v2 data API error-codes page [guess:
+no public code for either]).
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import partial
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-AGGREGATES = ("SUM", "COUNT", "AVG", "MIN", "MAX")
-_KEYWORDS = {
-    "SELECT",
-    "FROM",
-    "WHERE",
-    "GROUP",
-    "BY",
-    "ORDER",
-    "LIMIT",
-    "OFFSET",
-    "AND",
-    "OR",
-    "NOT",
-    "AS",
-    "ASC",
-    "DESC",
-    "LIKE",
+from zsync.emulator import sql_functions
+from zsync.emulator.tables import Table
+
+PARSE_FAILED = 7403
+UNKNOWN_TABLE = 7105
+UNKNOWN_COLUMN = 7395
+TOO_COSTLY = 8516
+
+# Column types of the emulator's Analytics tables -> SQLite column affinity. Dates stay TEXT:
+# ISO text compares and sorts correctly and is what SQLite's date functions read; a declared
+# DATE would get NUMERIC affinity and turn a bare year into a number.
+AFFINITY = {
+    "integer": "INTEGER",
+    "decimal": "REAL",
+    "currency": "REAL",
+    "date": "TEXT",
+    "datetime": "TEXT",
+    "text": "TEXT",
 }
-_TOKEN = re.compile(
-    r"""\s*(?:
-    (?P<num>\d+(?:\.\d+)?)
-  | (?P<str>'(?:[^']|'')*')
-  | (?P<qid>"[^"]+"|`[^`]+`|\[[^\]]+\])
-  | (?P<id>[A-Za-z_$][A-Za-z0-9_$]*)
-  | (?P<op><=|>=|<>|!=|=|<|>|\(|\)|,|\*)
-  )""",
-    re.VERBOSE,
-)
+# Functions that reach outside the database (extensions) or are SQLite internals.
+BLOCKED_FUNCTIONS = {"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"}
+ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE}
 
 
 class SqlError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Tok:
-    kind: str  # num str id qid op kw
-    text: str
-
-
-def tokenize(sql: str) -> list[Tok]:
-    tokens: list[Tok] = []
-    position = 0
-    text = sql.strip().rstrip(";")
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            raise SqlError(f"unexpected input near: {text[position : position + 20]!r}")
-        position = match.end()
-        kind = match.lastgroup or ""
-        value = match.group(kind)
-        if kind == "id" and value.upper() in _KEYWORDS:
-            tokens.append(Tok("kw", value.upper()))
-        elif kind == "qid":
-            tokens.append(Tok("id", value[1:-1]))
-        elif kind == "str":
-            tokens.append(Tok("str", value[1:-1].replace("''", "'")))
-        else:
-            tokens.append(Tok(kind, value))
-    return tokens
-
-
-@dataclass(frozen=True)
-class Item:
-    """One select-list entry: a column or an aggregate of one."""
-
-    column: str | None  # None with func COUNT means COUNT(*)
-    func: str | None
-    alias: str
-
-    def key(self) -> tuple[str | None, str | None]:
-        return (self.func, self.column)
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass
-class Query:
-    items: list[Item]
-    star: bool
-    table: str
-    where: Any = None
-    group_by: list[str] = field(default_factory=list)
-    order_by: list[tuple[str, bool]] = field(default_factory=list)  # (name, descending)
-    limit: int | None = None
-    offset: int = 0
+class Limits:
+    seconds: float = 10.0  # real seconds one query may run
+    rows: int = 1_000_000  # result rows
+    bytes: int = 100 * 1024 * 1024  # about this much CSV (the import file cap [seed 001])
 
 
-class _Parser:
-    def __init__(self, tokens: list[Tok]) -> None:
-        self.tokens = tokens
-        self.i = 0
-
-    def peek(self) -> Tok | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take(self, kind: str | None = None, text: str | None = None) -> Tok:
-        tok = self.peek()
-        if tok is None or (kind and tok.kind != kind) or (text and tok.text.upper() != text):
-            raise SqlError(f"expected {text or kind}, found {tok.text if tok else 'end of query'}")
-        self.i += 1
-        return tok
-
-    def accept(self, kind: str, text: str) -> bool:
-        tok = self.peek()
-        if tok is not None and tok.kind == kind and tok.text.upper() == text:
-            self.i += 1
-            return True
-        return False
-
-    def parse(self) -> Query:
-        self.take("kw", "SELECT")
-        star, items = False, []
-        if self.accept("op", "*"):
-            star = True
-        else:
-            items.append(self.item())
-            while self.accept("op", ","):
-                items.append(self.item())
-        self.take("kw", "FROM")
-        query = Query(items, star, self.take("id").text)
-        if self.accept("kw", "WHERE"):
-            query.where = self.or_expr()
-        if self.accept("kw", "GROUP"):
-            self.take("kw", "BY")
-            query.group_by = [self.take("id").text]
-            while self.accept("op", ","):
-                query.group_by.append(self.take("id").text)
-        if self.accept("kw", "ORDER"):
-            self.take("kw", "BY")
-            query.order_by = [self.order_key()]
-            while self.accept("op", ","):
-                query.order_by.append(self.order_key())
-        if self.accept("kw", "LIMIT"):
-            query.limit = int(self.take("num").text)
-            if self.accept("kw", "OFFSET"):
-                query.offset = int(self.take("num").text)
-        if self.peek() is not None:
-            raise SqlError(f"unsupported SQL near {self.peek().text!r}")  # type: ignore[union-attr]
-        return query
-
-    def item(self) -> Item:
-        tok = self.take("id")
-        if tok.text.upper() in AGGREGATES and self.accept("op", "("):
-            func = tok.text.upper()
-            column = None if func == "COUNT" and self.accept("op", "*") else self.take("id").text
-            self.take("op", ")")
-            name = f"{func}({column or '*'})"
-            item = Item(column, func, name)
-        elif self.peek() is not None and self.peek().text == "(":  # type: ignore[union-attr]
-            raise SqlError(f"unsupported function {tok.text}")
-        else:
-            item = Item(tok.text, None, tok.text)
-        if self.accept("kw", "AS"):
-            item = Item(item.column, item.func, self.take("id").text)
-        return item
-
-    def order_key(self) -> tuple[str, bool]:
-        tok = self.take("id")
-        name = tok.text
-        if tok.text.upper() in AGGREGATES and self.accept("op", "("):
-            arg = "*" if self.accept("op", "*") else self.take("id").text
-            self.take("op", ")")
-            name = f"{tok.text.upper()}({arg})"
-        descending = False
-        if self.accept("kw", "DESC"):
-            descending = True
-        else:
-            self.accept("kw", "ASC")
-        return name, descending
-
-    def or_expr(self) -> Any:
-        left = self.and_expr()
-        while self.accept("kw", "OR"):
-            left = ("or", left, self.and_expr())
-        return left
-
-    def and_expr(self) -> Any:
-        left = self.not_expr()
-        while self.accept("kw", "AND"):
-            left = ("and", left, self.not_expr())
-        return left
-
-    def not_expr(self) -> Any:
-        if self.accept("kw", "NOT"):
-            return ("not", self.not_expr())
-        if self.accept("op", "("):
-            inner = self.or_expr()
-            self.take("op", ")")
-            return inner
-        column = self.take("id").text
-        tok = self.peek()
-        if tok is not None and tok.kind == "kw" and tok.text == "LIKE":
-            self.i += 1
-            op = "LIKE"
-        else:
-            op = self.take("op").text
-            if op not in ("=", "!=", "<>", "<", "<=", ">", ">="):
-                raise SqlError(f"unsupported operator {op}")
-        literal = self.take()
-        if literal.kind not in ("num", "str"):
-            raise SqlError("only literal values may be compared")
-        value: Any = float(literal.text) if literal.kind == "num" else literal.text
-        return ("cmp", column, op, value)
+@dataclass
+class LoadStats:
+    tables: int = 0  # tables (re)loaded since the database was made
+    rows: int = 0
+    seconds: float = 0.0
 
 
-def parse(sql: str) -> Query:
-    return _Parser(tokenize(sql)).parse()
+_LEX = re.compile(
+    r"""
+    (?P<str>'(?:[^']|'')*'?)
+  | (?P<line>--[^\n]*)
+  | (?P<block>/\*.*?(?:\*/|\Z))
+  | (?P<dq>"(?:[^"]|"")*"?)
+  | (?P<other>`(?:[^`]|``)*`?|\[[^\]]*\]?|[^'"`\[/-]+|.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
 
 
-def _like(value: str, pattern: str) -> bool:
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
+def prepare(query: str) -> tuple[str, dict[str, str]]:
+    """The query with "double-quoted" identifiers re-quoted as `backticks`, and a map back.
+
+    SQLite reads a double-quoted name that matches no column as a string (its "DQS" misfeature),
+    so `SELECT "Nope" FROM Sales` would succeed; Zoho answers that the column does not exist.
+    Backticks are never strings. Raises SqlError unless the query is one SELECT or WITH.
+    """
+    out: list[str] = []
+    back: dict[str, str] = {}
+    first: str | None = None
+    for match in _LEX.finditer(query):
+        kind, text = match.lastgroup, match.group()
+        if kind == "dq" and len(text) >= 2 and text.endswith('"'):
+            name = text[1:-1].replace('""', '"')
+            quoted = "`" + name.replace("`", "``") + "`"
+            back[quoted] = text
+            text = quoted
+        if first is None and kind not in ("line", "block") and text.strip():
+            first = text.strip()
+        out.append(text)
+    word = re.match(r"[A-Za-z]+", first or "")
+    if word is None or word.group().upper() not in ("SELECT", "WITH"):
+        raise SqlError(PARSE_FAILED, "Only a single SELECT statement is allowed.")
+    return "".join(out), back
 
 
-def _test(expr: Any, row: dict[str, Any]) -> bool:
-    tag = expr[0]
-    if tag == "and":
-        return _test(expr[1], row) and _test(expr[2], row)
-    if tag == "or":
-        return _test(expr[1], row) or _test(expr[2], row)
-    if tag == "not":
-        return not _test(expr[1], row)
-    _, column, op, value = expr
-    actual = row.get(column)
-    if actual is None:
-        return op in ("!=", "<>")
-    if op == "LIKE":
-        return _like(str(actual), str(value))
-    if isinstance(value, float):
+def _width(value: Any) -> int:
+    """About how many CSV bytes a value takes (a cheap bound, not the exact rendering)."""
+    return len(value) + 1 if isinstance(value, str) else 12
+
+
+class Database:
+    """One workspace's tables in SQLite, reloaded table by table as their versions move."""
+
+    def __init__(self, now: Callable[[], float], limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.stats = LoadStats()
+        self._now = now
+        # The emulator's handlers share one thread, but tests and ground truth may call from
+        # another; one connection, one query at a time.
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._loaded: dict[str, int] = {}  # table name -> the Table.version it holds
+        self._deadline = math.inf
+        self._denied: tuple[str, str] | None = None
+
+    def run(self, query: str, tables: Mapping[str, Table]) -> tuple[list[str], list[list[Any]]]:
+        """(header, rows) of `query` over `tables` (the workspace's tables by name)."""
+        text, back = prepare(query)
+        with self._lock:
+            conn = self._sync(tables)
+            return self._execute(conn, text, back)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn, self._loaded = None, {}
+
+    # -- loading -------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        sql_functions.register(conn, self._now)
+        # Nothing the user writes may grow one value past 10 MB (randomblob(1e9) and friends).
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 10_000_000)
+        conn.set_progress_handler(self._progress, 1_000)
+        return conn
+
+    def _sync(self, tables: Mapping[str, Table]) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
+        stale = {n: t for n, t in tables.items() if self._loaded.get(n) != t.version}
+        gone = [n for n in self._loaded if n not in tables]
+        if not stale and not gone:
+            return conn
+        conn.execute("PRAGMA query_only = OFF")
         try:
-            actual = float(actual)
-        except (TypeError, ValueError):
-            return False
-    else:
-        actual = str(actual)
-    return {
-        "=": actual == value,
-        "!=": actual != value,
-        "<>": actual != value,
-        "<": actual < value,
-        "<=": actual <= value,
-        ">": actual > value,
-        ">=": actual >= value,
-    }[op]
+            for name in gone:
+                conn.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
+                del self._loaded[name]
+            for name, table in stale.items():
+                self._load(conn, name, table)
+        finally:
+            conn.execute("PRAGMA query_only = ON")
+        return conn
 
+    def _load(self, conn: sqlite3.Connection, name: str, table: Table) -> None:
+        started = time.perf_counter()
+        types = {f.api_name: f.type for f in table.module.fields}
+        columns: list[str] = []
+        for column in table.columns:  # SQLite names ignore case; keep the first spelling
+            if column.lower() not in {c.lower() for c in columns}:
+                columns.append(column)
+        declared = ", ".join(f"{_quote(c)} {AFFINITY.get(types.get(c, ''), '')}" for c in columns)
+        insert = f"INSERT INTO {_quote(name)} VALUES ({', '.join('?' * len(columns))})"
+        count = 0
 
-def _aggregate(func: str, values: list[Any]) -> Any:
-    present = [v for v in values if v is not None and v != ""]
-    if func == "COUNT":
-        return len(present)
-    if not present:
-        return None
-    if func == "MIN":
-        return min(present)
-    if func == "MAX":
-        return max(present)
-    total = sum(float(v) for v in present)
-    if func == "SUM":
-        return int(total) if all(isinstance(v, int) for v in present) else round(total, 2)
-    return round(total / len(present), 2)
+        def cells() -> Any:
+            nonlocal count
+            for row in table.rows():  # streamed: no list of a million dicts
+                count += 1
+                yield tuple(_cell(row.get(c)) for c in columns)
 
+        conn.execute("BEGIN")
+        try:
+            conn.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
+            conn.execute(f"CREATE TABLE {_quote(name)} ({declared})")
+            conn.executemany(insert, cells())
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            self._loaded.pop(name, None)
+            raise
+        self._loaded[name] = table.version
+        self.stats.tables += 1
+        self.stats.rows += count
+        self.stats.seconds += time.perf_counter() - started
 
-def execute(
-    query: Query, columns: list[str], rows: Callable[[], Iterable[dict[str, Any]]]
-) -> tuple[list[str], list[list[Any]]]:
-    """Run `query` over the table's `rows`; returns (header, rows of values)."""
-    known = set(columns)
-    named = [i.column for i in query.items if i.column]
-    for name in named + query.group_by + _where_columns(query.where):
-        if name not in known:
-            raise SqlError(f"column {name} is not present in table {query.table}")
-    items = [Item(c, None, c) for c in columns] if query.star else query.items
-    has_agg = any(i.func for i in items)
-    for item in items:
-        if not item.func and has_agg and item.column not in query.group_by:
-            raise SqlError(f"column {item.column} must appear in GROUP BY")
-    if query.group_by and not has_agg and any(i.column not in query.group_by for i in items):
-        raise SqlError("non-grouped column in select list")
-    matching = (r for r in rows() if query.where is None or _test(query.where, r))
-    header = [i.alias for i in items]
-    if has_agg or query.group_by:
-        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for row in matching:
-            groups.setdefault(tuple(row.get(c) for c in query.group_by), []).append(row)
-        if not query.group_by and not groups:
-            groups[()] = []
-        out = []
-        for key, members in groups.items():
-            by_group = dict(zip(query.group_by, key, strict=True))
-            out.append(
-                [
-                    _aggregate(
-                        i.func,
-                        [m.get(i.column) for m in members] if i.column else [1] * len(members),
+    # -- querying ------------------------------------------------------------------------
+    def _progress(self) -> int:
+        return 1 if time.monotonic() > self._deadline else 0
+
+    def _authorize(
+        self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None
+    ) -> int:
+        if action in ALLOWED_ACTIONS:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_READ:  # db is "main", or None for a CTE or COUNT(*)
+            if (arg1 or "").lower().startswith("sqlite_"):
+                self._denied = ("table", arg1 or "")
+                return sqlite3.SQLITE_DENY
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() not in BLOCKED_FUNCTIONS:
+            return sqlite3.SQLITE_OK
+        self._denied = ("action", str(arg2 if action == sqlite3.SQLITE_FUNCTION else action))
+        return sqlite3.SQLITE_DENY
+
+    def _execute(
+        self, conn: sqlite3.Connection, text: str, back: dict[str, str]
+    ) -> tuple[list[str], list[list[Any]]]:
+        limits = self.limits
+        self._denied = None
+        cursor = conn.cursor()
+        conn.set_authorizer(self._authorize)
+        self._deadline = time.monotonic() + limits.seconds
+        try:
+            cursor.execute(text)
+            header = [_unquote(d[0], back) for d in cursor.description or ()]
+            rows: list[list[Any]] = []
+            size = 0
+            while batch := cursor.fetchmany(2_000):
+                rows.extend(list(r) for r in batch)
+                size += sum(_width(v) for r in batch for v in r)
+                if len(rows) > limits.rows or size > limits.bytes:
+                    raise SqlError(
+                        TOO_COSTLY,
+                        f"The query result is too large (more than {limits.rows:,} rows or "
+                        f"{limits.bytes // (1024 * 1024)} MB).",
                     )
-                    if i.func
-                    else by_group[i.column or ""]
-                    for i in items
-                ]
-            )
-    else:
-        out = [[row.get(i.column) for i in items] for row in matching]  # type: ignore[arg-type]
-    if query.order_by:
-        positions = _order_positions(query, items)
-        for position, descending in reversed(positions):
-            out.sort(key=partial(_sort_key, position), reverse=descending)
-    end = None if query.limit is None else query.offset + query.limit
-    return header, out[query.offset : end]
+            return header, rows
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from None
+        finally:
+            self._deadline = math.inf
+            cursor.close()
+            conn.set_authorizer(None)
+
+    def _translate(self, exc: sqlite3.Error) -> SqlError:
+        message = str(exc)
+        if self._denied is not None:
+            kind, what = self._denied
+            if kind == "table":
+                return SqlError(UNKNOWN_TABLE, f"Table {what} is not present in the workspace.")
+            return SqlError(PARSE_FAILED, "A query may only read the workspace's tables.")
+        if message == "interrupted":
+            limit = self.limits.seconds
+            return SqlError(TOO_COSTLY, f"The query ran longer than the {limit:g} s limit.")
+        if message.startswith("no such table:"):
+            name = message.partition(":")[2].strip()
+            return SqlError(UNKNOWN_TABLE, f"Table {name} is not present in the workspace.")
+        if message.startswith("no such column:"):
+            name = message.partition(":")[2].strip()
+            return SqlError(UNKNOWN_COLUMN, f"Column {name} is not present in the workspace.")
+        return SqlError(PARSE_FAILED, f"Parsing of SQL query failed: {message}")
 
 
-def _order_positions(query: Query, items: list[Item]) -> list[tuple[int, bool]]:
-    positions = []
-    for name, descending in query.order_by:
-        for index, item in enumerate(items):
-            spelled = f"{item.func}({item.column or '*'})" if item.func else item.column
-            if name in (item.alias, spelled):
-                positions.append((index, descending))
-                break
-        else:
-            raise SqlError(f"ORDER BY {name} must name a selected column")
-    return positions
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def _where_columns(expr: Any) -> list[str]:
-    if expr is None:
-        return []
-    if expr[0] in ("and", "or"):
-        return _where_columns(expr[1]) + _where_columns(expr[2])
-    if expr[0] == "not":
-        return _where_columns(expr[1])
-    return [expr[1]]
+def _unquote(name: str, back: dict[str, str]) -> str:
+    """A header as the user spelled it: undo `prepare`'s re-quoting inside expressions."""
+    for quoted, original in back.items():
+        if quoted in name:
+            name = name.replace(quoted, original)
+    return name
 
 
-def _sort_key(position: int, row: list[Any]) -> tuple[bool, Any]:
-    """Nulls last; values compared as they are."""
-    value = row[position]
-    return value is None, value if value is not None else 0
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return value

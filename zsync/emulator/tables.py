@@ -2,13 +2,20 @@
 
 Base rows come from `data.generate` on demand; updates, inserts and truncation are kept as a
 small overlay, so a million-row module with three updated records holds three dicts.
+
+Every change stamps the table with a new `version`, drawn from one process-wide counter, so
+`version` alone tells a cache built from a table's rows (the Analytics SQL database) whether it
+is stale, even when a table is replaced by a new one of the same name.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 
 from zsync.emulator.data import Module, Row, Value
+
+_VERSIONS = itertools.count(1)
 
 
 class Table:
@@ -19,6 +26,7 @@ class Table:
         self._updates: dict[int, Row] = {}
         self._inserted: list[Row] = []
         self.columns: list[str] = module.field_names
+        self.version = next(_VERSIONS)
 
     def __len__(self) -> int:
         return self.base_count + len(self._inserted)
@@ -40,6 +48,7 @@ class Table:
             yield self.get(index)
 
     def append(self, row: Row) -> int:
+        self.version = next(_VERSIONS)
         self._inserted.append(dict(row))
         for column in row:
             if column not in self.columns:
@@ -48,9 +57,11 @@ class Table:
 
     def update(self, index: int, changes: Row) -> None:
         self.get(index)  # range check
+        self.version = next(_VERSIONS)
         self._updates.setdefault(index, {}).update(changes)
 
     def truncate(self) -> None:
+        self.version = next(_VERSIONS)
         self.base_count = 0
         self._updates.clear()
         self._inserted.clear()

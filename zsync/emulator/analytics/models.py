@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zsync.emulator import sql
-from zsync.emulator.data import Field, Ids, Module, Row, render
+from zsync.emulator.data import SCHEMAS, Field, Ids, Module, Row, render
 from zsync.emulator.files import csv_chunks
 from zsync.emulator.jobs import Job, Phase, Timeline
 from zsync.emulator.tables import Table
@@ -166,6 +166,8 @@ class AnalyticsState:
             "Total sales per region",
         )
         self.imports: list[ImportJob] = []
+        # The workspace's tables in SQLite, built at the first SQL export, then kept.
+        self.sql = sql.Database(lambda: emulator.clock.now())
 
     def table(self, name: str) -> Table:
         return self.emulator.table("analytics", name)
@@ -178,11 +180,9 @@ class AnalyticsState:
 
     # -- export ------------------------------------------------------------------------
     def run_sql(self, query_text: str) -> tuple[list[str], list[list[Any]]]:
-        query = sql.parse(query_text)
-        if not self.emulator.has_table("analytics", query.table):
-            raise sql.SqlError(f"table {query.table} does not exist")
-        table = self.table(query.table)
-        return sql.execute(query, table.columns, table.rows)
+        """Run a SQL export's query over every table of the workspace (sql.SqlError if not)."""
+        names = set(SCHEMAS["analytics"]) | {n for p, n in self.emulator.tables if p == "analytics"}
+        return self.sql.run(query_text, {name: self.table(name) for name in sorted(names)})
 
     def export_rows(self, job: ExportJob) -> int:
         if job.result is not None:

@@ -206,7 +206,7 @@ async def export_sql(request: web.Request) -> web.Response:
     try:
         job.result = state.run_sql(str(query))
     except SqlError as exc:
-        raise analytics_error(8504, f"Invalid SQL query: {exc}") from None
+        raise analytics_error(exc.code, exc.message) from None  # codes: see sql.py
     return _start_export(request, state, job)
 
 
