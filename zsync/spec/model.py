@@ -189,6 +189,11 @@ class Job:
         return self.action.connection
 
     @property
+    def field_delimiter(self) -> str:
+        """Between a CSV result's fields: a comma, unless the export asked for another."""
+        return self.action.field_delimiter if isinstance(self.action, AnalyticsExport) else ","
+
+    @property
     def input_file(self) -> str | None:
         return (
             self.action.file if isinstance(self.action, AnalyticsImport | BulkWriteImport) else None
