@@ -136,7 +136,7 @@ def test_xlsx_without_content_types_is_refused(tmp_path: Path) -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("readme.txt", "not a workbook")
-    with pytest.raises(ResultError, match="no \\[Content_Types\\].xml"):
+    with pytest.raises(ResultError, match=r"no \[Content_Types\]\.xml"):
         check(tmp_path, "xls", out.getvalue())
 
 
