@@ -227,7 +227,7 @@ async def test_analytics_export_options_and_formats(zoho) -> None:
     ]
     assert rows[0] == [b"Customer", b"Date", b"Amount"]
     assert [row[0].decode() for row in rows[1:]] == [r["Customer"] for r in expected]
-    assert 0 < len(expected)
+    assert len(expected) > 0
     assert rows[1][1].decode()[2:3] == "-" and rows[1][1].decode()[3:6].isalpha()
     assert (run.out / "analytics/east.xml").read_bytes() == truth.analytics_view(
         "Sales", "xml", {"criteria": "\"Region\" = 'East'"}
