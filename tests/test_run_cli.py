@@ -62,7 +62,7 @@ def test_example_runs_against_the_embedded_emulator(tmp_path) -> None:
         "Sales",
         "xls",
         {
-            "criteria": "\"Sales\".\"Region\" = 'East' and \"Amount\" >= 100",
+            "criteria": '"Sales"."Region" = \'East\' and "Amount" >= 100',
             "selectedColumns": ["Date", "Product", "Amount"],
             "dateFormat": "dd-MMM-yyyy",
         },
