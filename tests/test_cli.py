@@ -22,7 +22,7 @@ def zsync(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 def test_validate_example_exits_0() -> None:
     done = zsync("validate", "jobs.example.yaml")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "jobs.example.yaml: valid (7 jobs, 4 connections)" in done.stdout
+    assert "jobs.example.yaml: valid (8 jobs, 4 connections)" in done.stdout
 
 
 def test_validate_json_for_a_broken_file(write_spec) -> None:

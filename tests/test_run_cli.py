@@ -58,6 +58,15 @@ def test_example_runs_against_the_embedded_emulator(tmp_path) -> None:
     assert (out / "analytics/sales_by_region.csv").read_bytes() == truth.analytics_sql(
         "SELECT Region, SUM(Amount) FROM Sales GROUP BY Region"
     )
+    assert (out / "analytics/east_sales.xls").read_bytes() == truth.analytics_view(
+        "Sales",
+        "xls",
+        {
+            "criteria": '"Sales"."Region" = \'East\' and "Amount" >= 100',
+            "selectedColumns": ["Date", "Product", "Amount"],
+            "dateFormat": "dd-MMM-yyyy",
+        },
+    )
     for name, job in manifest["jobs"].items():
         assert job["status"] == "succeeded", name
         if job["direction"] == "export":

@@ -53,7 +53,11 @@ class ExportRun:
     async def run(self) -> OutputRecord:
         per_page = (self.job.output or "").endswith("/")
         writer = ResultWriter(
-            self.destination, self.provider.kind, per_page=per_page, root=self.root
+            self.destination,
+            self.provider.kind,
+            per_page=per_page,
+            root=self.root,
+            delimiter=self.job.field_delimiter,
         )
         try:
             page: Page | None = self.provider.first_page()

@@ -84,8 +84,13 @@ async def test_export_view_progresses_and_downloads(emu: EmulatorHandle):
     ) as response:
         assert response.status == 200
         content = await response.read()
-    assert content == emu.emulator.ground_truth.analytics_view("Sales")
+    assert content == emu.emulator.ground_truth.analytics_view(
+        "Sales", config={"dateFormat": "dd-MM-yyyy"}
+    )
     rows = list(csv.DictReader(io.StringIO(content.decode())))
+    stored = emu.emulator.rows("analytics", "Sales")
+    year, month, day = stored[0]["Date"].split("-")
+    assert rows[0]["Date"] == f"{day}-{month}-{year}"  # the dateFormat applied
     assert len(rows) == 400 and set(rows[0]) == {
         "Date",
         "Region",

@@ -173,3 +173,81 @@ async def test_outputs_are_readable_by_their_owner_only(zoho) -> None:
         """)
     assert run.code == 0, run.log
     assert (run.out / "leads.csv").stat().st_mode & 0o777 == 0o600
+
+
+async def test_analytics_export_options_and_formats(zoho) -> None:
+    """The job file's columns, criteria, delimiter, date_format and format reach Zoho as
+    CONFIG, and each result is saved as the emulator rendered it."""
+    run = await zoho.run("""\
+        east:
+          export:
+            from: analytics
+            view: Sales
+            criteria: "\\"Sales\\".\\"Region\\" = 'East' and \\"Units\\" >= 10"
+            columns: [Customer, Date, Amount]
+            delimiter: tab
+            date_format: dd-MMM-yyyy
+            show_hidden_columns: false
+          output: analytics/east.tsv
+        east_xml:
+          export: {from: analytics, view: Sales, format: xml, criteria: "\\"Region\\" = 'East'"}
+          output: analytics/east.xml
+        west_xls:
+          export: {from: analytics, view: Sales, format: xls, columns: [Region, Amount]}
+          output: analytics/west.xls
+        customers_pdf:
+          export: {from: analytics, view: Customers, format: pdf}
+          output: analytics/customers.pdf
+        customers_html:
+          export: {from: analytics, view: Customers, format: html, date_format: yyyy/MM/dd}
+          output: analytics/customers.html
+        totals_xls:
+          export:
+            from: analytics
+            sql: "SELECT Region, SUM(Amount) AS Total FROM Sales GROUP BY Region"
+            format: xls
+            columns: [Total, Region]
+          output: analytics/totals.xls
+        """)
+    assert run.code == 0, run.log
+    truth = zoho.emulator.ground_truth
+    east_config = {
+        "criteria": '"Sales"."Region" = \'East\' and "Units" >= 10',
+        "selectedColumns": ["Customer", "Date", "Amount"],
+        "delimiter": 1,
+        "dateFormat": "dd-MMM-yyyy",
+    }
+    east = (run.out / "analytics/east.tsv").read_bytes()
+    assert east == truth.analytics_view("Sales", "csv", east_config)
+    rows = [line.split(b"\t") for line in east.splitlines()]
+    expected = [
+        r
+        for r in zoho.emulator.rows("analytics", "Sales")
+        if r["Region"] == "East" and r["Units"] >= 10
+    ]
+    assert rows[0] == [b"Customer", b"Date", b"Amount"]
+    assert [row[0].decode() for row in rows[1:]] == [r["Customer"] for r in expected]
+    assert len(expected) > 0
+    assert rows[1][1].decode()[2:3] == "-" and rows[1][1].decode()[3:6].isalpha()
+    assert (run.out / "analytics/east.xml").read_bytes() == truth.analytics_view(
+        "Sales", "xml", {"criteria": "\"Region\" = 'East'"}
+    )
+    assert (run.out / "analytics/west.xls").read_bytes() == truth.analytics_view(
+        "Sales", "xls", {"selectedColumns": ["Region", "Amount"]}
+    )
+    assert (run.out / "analytics/customers.pdf").read_bytes() == truth.analytics_view(
+        "Customers", "pdf"
+    )
+    assert (run.out / "analytics/customers.html").read_bytes() == truth.analytics_view(
+        "Customers", "html", {"dateFormat": "yyyy/MM/dd"}
+    )
+    assert (run.out / "analytics/totals.xls").read_bytes() == truth.analytics_sql(
+        "SELECT Region, SUM(Amount) AS Total FROM Sales GROUP BY Region",
+        "xls",
+        {"selectedColumns": ["Total", "Region"]},
+    )
+    manifest = valid_manifest(run)
+    assert manifest["jobs"]["east"]["output"]["rows"] == len(expected)
+    east_sales = sum(r["Region"] == "East" for r in zoho.emulator.rows("analytics", "Sales"))
+    assert manifest["jobs"]["east_xml"]["output"]["rows"] == east_sales
+    assert manifest["jobs"]["west_xls"]["output"]["rows"] is None  # a workbook doesn't say

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from zsync.emulator.analytics.formats import pdf_chunks, xls_workbook
+
 CSV = b"Id,Last_Name\r\n1,Ada\r\n2,Grace\r\n"
 BOMB = 512 * 1024 * 1024  # extracted bytes of the ZIP bombs (a few hundred KiB zipped)
 
@@ -139,6 +141,10 @@ def app(scratch: Path) -> web.Application:
             return web.Response(body=data, content_type="text/csv")
         if case == "an_endless":
             return await _endless_csv(request)
+        if case == "an_xls_endless":
+            return await _endless_workbook(request)
+        if case in DOCUMENTS:
+            return web.Response(body=DOCUMENTS[case], content_type="application/octet-stream")
         return web.Response(body=b"Region,Amount\nNorth,1\nSouth,2\n", content_type="text/csv")
 
     application = web.Application()
@@ -155,6 +161,41 @@ def app(scratch: Path) -> web.Application:
         ]
     )
     return application
+
+
+_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<response><result><rows>'
+    + b'<row><column name="Region">North</column></row>' * 50
+    + b"</rows></result></response>\n"
+)
+_XLS = xls_workbook(["Region", "Amount"], [["North", "1"]] * 300, "Sales")
+_PDF = b"".join(pdf_chunks(["Region"], [["North"]] * 100, "Sales"))
+# The Analytics document cases: the job's format is named after the case (an_<format>_...).
+DOCUMENTS = {
+    "an_xml_good": _XML,
+    "an_xml_cut": _XML[: len(_XML) // 2],
+    "an_xml_entities": (  # "billion laughs", three levels of it
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b"<r>&c;&c;&c;</r>"
+    ),
+    "an_xls_good": _XLS,
+    "an_xls_cut": _XLS[: len(_XLS) - 1024],  # two sectors short: still whole sectors
+    "an_xls_garbage": bytes(range(256)) * 8,
+    "an_pdf_cut": _PDF[: len(_PDF) - 40],
+    "an_html_no_table": b"<html><body><p>Your session has expired</p></body></html>",
+}
+
+
+async def _endless_workbook(request: web.Request) -> web.StreamResponse:
+    """A compound-file header, then sectors that never end."""
+    response = web.StreamResponse(headers={"Content-Type": "application/vnd.ms-excel"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(_XLS[:512])
+    chunk = b"\0" * (1 << 20)
+    while True:
+        await response.write(chunk)
 
 
 async def _endless_json(request: web.Request) -> web.StreamResponse:

@@ -45,6 +45,15 @@ ANALYTICS_CASES: dict[str, tuple[str, str | None] | None] = {
     "an_envelope": ("remote", "8504"),
     "an_bad_utf8": ("remote", "BAD_RESULT"),
     "an_endless": ("remote", "BAD_REPLY"),
+    "an_xml_good": None,
+    "an_xml_cut": ("remote", "BAD_RESULT"),
+    "an_xml_entities": ("remote", "BAD_RESULT"),
+    "an_xls_good": None,
+    "an_xls_cut": ("remote", "BAD_RESULT"),
+    "an_xls_garbage": ("remote", "BAD_RESULT"),
+    "an_xls_endless": ("remote", "BAD_REPLY"),
+    "an_pdf_cut": ("remote", "BAD_RESULT"),
+    "an_html_no_table": ("remote", "BAD_RESULT"),
 }
 PEAK_RSS_MB = 200
 
@@ -83,10 +92,13 @@ def job_file(base_url: str) -> str:
     for case in CRM_CASES:
         jobs[case] = {"export": {"from": "crm", "module": case}, "output": f"{case}.csv"}
     for case in ANALYTICS_CASES:
-        jobs[case] = {"export": {"from": "analytics", "sql": case}, "output": f"{case}.csv"}
+        kind = case.split("_")[1] if case.split("_")[1] in ("xml", "xls", "pdf", "html") else "csv"
+        export = {"from": "analytics", "sql": case, "format": kind}
+        jobs[case] = {"export": export, "output": f"{case}.{kind}"}
     jobs["status_trickle"]["results"] = {"stall_timeout": "1s"}  # type: ignore[index]
     jobs["status_never_ends"]["poll"] = {"timeout": "2s"}  # type: ignore[index]
     jobs["an_endless"]["results"] = {"max_size": "8MB"}  # type: ignore[index]
+    jobs["an_xls_endless"]["results"] = {"max_size": "8MB"}  # type: ignore[index]
     spec = {
         "version": 1,
         "connections": connections,
@@ -148,7 +160,7 @@ async def test_a_hostile_server_gets_no_bad_result_through(tmp_path: Path, bombs
             assert error["code"] == expected[1], (case, error)
         assert len(error["message"]) < 600, (case, error)  # a message, not a dump
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == ["an_good.csv", "good.csv"]
+    assert written == ["an_good.csv", "an_xls_good.xls", "an_xml_good.xml", "good.csv"]
     leftovers = [p for p in tmp_path.rglob("*") if ".zsync-tmp-" in p.name or p.suffix == ".part"]
     assert leftovers == []
     assert int(peak_file.read_text()) < PEAK_RSS_MB, f"peak RSS {peak_file.read_text()} MB"

@@ -685,6 +685,127 @@ CASES = [
         + "  a: {export: {from: crm, module: Leads}, output: a.csv}\n",
     ),
     Case(
+        "analytics-criteria-with-sql",
+        """\
+        j:
+          export:
+            from: an
+            sql: SELECT Region FROM Sales
+            criteria: "\\"Region\\" = 'East'"
+          output: a.csv
+        """,
+        22,
+        7,
+        "jobs.j.export.criteria",
+        "Zoho's SQL export takes no criteria: put the condition in the query's WHERE clause",
+    ),
+    Case(
+        "analytics-criteria-unclosed-quote",
+        """\
+        j:
+          export:
+            from: an
+            view: Sales
+            criteria: "\\"Region\\" = 'East"
+          output: a.csv
+        """,
+        22,
+        17,
+        "jobs.j.export.criteria",
+        "Zoho can't parse this criteria: a text value whose ' is never closed",
+    ),
+    Case(
+        "analytics-criteria-unbalanced",
+        """\
+        j:
+          export: {from: an, view: Sales, criteria: "(\\"A\\" = 1 or (\\"B\\" = 2)"}
+          output: a.csv
+        """,
+        19,
+        47,
+        "jobs.j.export.criteria",
+        "Zoho can't parse this criteria: 1 '(' never closed",
+    ),
+    Case(
+        "analytics-delimiter-without-csv",
+        """\
+        j:
+          export: {from: an, view: Sales, format: json, delimiter: tab}
+          output: a.json
+        """,
+        19,
+        51,
+        "jobs.j.export.delimiter",
+        "delimiter applies only to format csv; a json export has none",
+    ),
+    Case(
+        "analytics-delimiter-unknown",
+        """\
+        j:
+          export: {from: an, view: Sales, delimiter: colon}
+          output: a.csv
+        """,
+        19,
+        48,
+        "jobs.j.export.delimiter",
+        "'colon' is not one of comma, tab, semicolon, space, pipe",
+    ),
+    Case(
+        "analytics-format-unknown",
+        """\
+        j:
+          export: {from: an, view: Sales, format: xlsx}
+          output: a.xlsx
+        """,
+        19,
+        45,
+        "jobs.j.export.format",
+        "'xlsx' is not one of csv, json, xml, xls, pdf, html (did you mean 'xls'?)",
+    ),
+    Case(
+        "analytics-xls-too-many-columns",
+        f"""\
+        j:
+          export:
+            from: an
+            view: Sales
+            format: xls
+            columns: [{", ".join(f"c{n}" for n in range(257))}]
+          output: a.xls
+        """,
+        23,
+        16,
+        "jobs.j.export.columns",
+        "257 columns: an xls sheet holds at most 256",
+    ),
+    Case(
+        "analytics-too-many-columns",
+        f"""\
+        j:
+          export:
+            from: an
+            sql: SELECT * FROM Sales
+            columns: [{", ".join(f"c{n}" for n in range(301))}]
+          output: a.csv
+        """,
+        22,
+        16,
+        "jobs.j.export.columns",
+        "at most 300",
+    ),
+    Case(
+        "analytics-columns-repeated",
+        """\
+        j:
+          export: {from: an, view: Sales, columns: [Region, Amount, Region]}
+          output: a.csv
+        """,
+        19,
+        46,
+        "jobs.j.export.columns",
+        "has repeated items",
+    ),
+    Case(
         "empty-file",
         None,
         1,

@@ -11,6 +11,8 @@ import zipfile
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
+from zsync.emulator.analytics.exports import export_options
+from zsync.emulator.analytics.models import ExportJob as AnalyticsExportJob
 from zsync.emulator.creator.models import CreatorJob
 from zsync.emulator.crm.models import ReadJob
 from zsync.emulator.jobs import Timeline
@@ -99,8 +101,11 @@ class GroundTruth:
         chunks = state.ics_content(job) if file_type == "ics" else state.csv_content(job)
         return b"".join(chunks), job.more_records
 
-    def analytics_view(self, view: str, fmt: str = "csv") -> bytes:
-        """The file a bulk export of `view` (id or name) downloads."""
+    def analytics_view(
+        self, view: str, fmt: str = "csv", config: dict[str, Any] | None = None
+    ) -> bytes:
+        """The file a bulk export of `view` (id or name) downloads; `config`: the rest of
+        the export's CONFIG (criteria, selectedColumns, delimiter, dateFormat, …)."""
         self.emulator.settle()
         state = self.emulator.analytics
         found = state.views.get(view) or next(
@@ -108,18 +113,48 @@ class GroundTruth:
         )
         if found is None:
             raise KeyError(view)
-        if found.sql:
-            return self.analytics_sql(found.sql, fmt)
-        table = state.table(found.table)
-        columns = list(table.columns)
-        rows = ([row.get(c) for c in columns] for row in table.rows())
-        return b"".join(state.render(columns, rows, fmt))
+        job = self._analytics_job(fmt, found.name, view_id=found.id)
+        return self._analytics_file(job, config, (found.name, found.table))
 
-    def analytics_sql(self, sql: str, fmt: str = "csv") -> bytes:
+    def analytics_sql(
+        self, sql: str, fmt: str = "csv", config: dict[str, Any] | None = None
+    ) -> bytes:
+        self.emulator.settle()
+        job = self._analytics_job(fmt, "SQL", query=sql)
+        job.result = self.emulator.analytics.run_sql(sql)
+        return self._analytics_file(job, config, ())
+
+    def analytics_rows(
+        self, view: str, config: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[list[str]]]:
+        """The header and rows (as text) a view export with `config` holds, whatever its
+        format: what a test parses a download back into."""
         self.emulator.settle()
         state = self.emulator.analytics
-        header, rows = state.run_sql(sql)
-        return b"".join(state.render(header, iter(rows), fmt))
+        found = next(v for v in state.views.values() if view in (v.id, v.name))
+        job = self._analytics_job("csv", found.name, view_id=found.id)
+        job.options = export_options(config or {}, job, state, (found.name, found.table))
+        header, rows = state.shaped(job)
+        return header, list(rows)
+
+    @staticmethod
+    def _analytics_job(fmt: str, title: str, **where: Any) -> AnalyticsExportJob:
+        return AnalyticsExportJob(
+            id="0",
+            org="",
+            kind="analytics.export",
+            timeline=_scratch_timeline(),
+            fmt=fmt,
+            title=title,
+            **where,
+        )
+
+    def _analytics_file(
+        self, job: AnalyticsExportJob, config: dict[str, Any] | None, tables: tuple[str, ...]
+    ) -> bytes:
+        state = self.emulator.analytics
+        job.options = export_options(config or {}, job, state, tables)
+        return b"".join(state.export_content(job))
 
     def creator_report(
         self,

@@ -14,6 +14,10 @@ from zsync.providers.replies import bad, mapping, remote_id, text
 from zsync.sinks.spool import Spool
 from zsync.spec.model import AnalyticsExport
 
+# zsync's delimiter names -> the export CONFIG's `delimiter` codes (the v2 create-export-job
+# pages, "CSV specific attributes"; 4, pipe, in the v2 enum reference only).
+EXPORT_DELIMITERS = {"comma": 0, "tab": 1, "semicolon": 2, "space": 3, "pipe": 4}
+
 JOB_CODES: dict[str, State] = {
     "1001": "pending",  # JOB NOT INITIATED
     "1002": "running",  # JOB IN PROGRESS
@@ -44,11 +48,8 @@ class AnalyticsExportProvider:
         return None
 
     async def create(self, page: Page) -> str:
-        config: dict[str, str] = {"responseFormat": self.export.format}
-        if self.export.date_format:
-            config["dateFormat"] = self.export.date_format
+        config = export_config(self.export)
         if self.export.sql is not None:
-            config["sqlQuery"] = self.export.sql
             url = f"{self.base}/bulk/workspaces/{self.workspace}/data"
         else:
             view = await self._view()
@@ -110,6 +111,28 @@ class AnalyticsExportProvider:
                 )
             self._view_id = ids[view]
         return self._view_id
+
+
+def export_config(export: AnalyticsExport) -> dict[str, Any]:
+    """The CONFIG of an export's create call (the v2 create-export-job pages: view and SQL
+    take the same keys, but `criteria` only a view, `sqlQuery` only SQL; the CSV attributes
+    apply to csv only). What the job file leaves out is not sent: Zoho's defaults apply."""
+    config: dict[str, Any] = {"responseFormat": export.format}
+    if export.sql is not None:
+        config["sqlQuery"] = export.sql
+    if export.criteria is not None:
+        config["criteria"] = export.criteria
+    if export.columns:
+        config["selectedColumns"] = list(export.columns)
+    if export.format == "csv" and export.delimiter != "comma":
+        config["delimiter"] = EXPORT_DELIMITERS[export.delimiter]
+    if export.date_format:
+        # Not among the export pages' attributes (the import pages define it); sent as the
+        # official client's users do [sdk], and honoured by the emulator.
+        config["dateFormat"] = export.date_format
+    if export.show_hidden_columns is not None:
+        config["showHiddenCols"] = export.show_hidden_columns
+    return config
 
 
 def data_of(body: object) -> dict[str, Any]:

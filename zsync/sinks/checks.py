@@ -1,5 +1,6 @@
 """What a result must be before it counts: text that is UTF-8, CSV whose every record has the
-header's number of fields, JSON that parses and isn't an error, never an HTML page.
+header's number of fields, JSON that parses and isn't an error, never an HTML page (unless
+HTML was asked for). XML, HTML, PDF and XLS results have their own checks: documents.py.
 
 Zoho's downloads carry no checksum (a ZIP's CRC covers only the archive's own bytes, and
 Analytics sends no ZIP), so these checks are what stands between a corrupt or cut-short
@@ -167,7 +168,9 @@ def sniff(head: bytes, kind: str) -> None:
         if not head:
             raise ResultError("the result is empty")
         return
-    if start[:1] == b"<":
+    markup = kind in ("xml", "html")  # results that start with '<' themselves
+    page = start[:14].lower().startswith((b"<!doctype html", b"<html"))
+    if start[:1] == b"<" and (not markup or (kind == "xml" and page)):
         raise ResultError(f"the result is an HTML page, not {kind.upper()}: {_show(start)}")
     if kind != "json" and start[:1] == b"{":
         envelope_error(start)

@@ -2,7 +2,8 @@
 
 CSV pages merge with the header written once; a page whose header differs is an error (the
 columns changed under us, and a silently misaligned file is worse than none). ICS pages
-merge into one calendar. Nothing appears at the output path until `commit`.
+merge into one calendar. JSON and the documents (XML, HTML, PDF, XLS: documents.py) are
+written as they come, checked whole. Nothing appears at the output path until `commit`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from zsync.sinks.checks import (
     header_columns,
     sniff,
 )
+from zsync.sinks.documents import document_check
 from zsync.sinks.records import split_header
 
 __all__ = ["FileKind", "Output", "PageWriter", "ResultError", "ResultWriter"]
 
-FileKind = Literal["csv", "ics", "json"]
+FileKind = Literal["csv", "ics", "json", "xml", "xls", "pdf", "html"]
+TEXT_KINDS = frozenset({"csv", "ics", "json", "xml", "html"})  # UTF-8 throughout
+COUNTED_KINDS = frozenset({"csv", "ics", "xml"})  # whose records the checks count
 ICS_END = b"END:VCALENDAR"
 ICS_EVENT = b"BEGIN:VEVENT"
 
@@ -48,12 +52,14 @@ class ResultWriter:
         *,
         per_page: bool = False,
         root: Path | None = None,
+        delimiter: str = ",",
     ) -> None:
         self.destination = destination
         self.kind = kind
+        self.delimiter = delimiter.encode()  # between a CSV result's fields
         self.per_page = per_page
         self.pages = 0
-        self.rows: int | None = 0 if kind in ("csv", "ics") else None  # JSON doesn't say
+        self.rows: int | None = 0 if kind in COUNTED_KINDS else None  # JSON doesn't say
         self._header: bytes | None = None
         if per_page:
             self._directory: AtomicDirectory | None = AtomicDirectory(destination, root=root)
@@ -124,9 +130,10 @@ class PageWriter:
         self._buffer = b""  # held back until a whole header or line is seen
         self._header_done = False
         self._sniffed = False
-        self._utf8 = Utf8()
+        self._utf8 = Utf8() if result.kind in TEXT_KINDS else None
         self._csv: CsvBody | None = None
         self._json = JsonBody() if result.kind == "json" else None
+        self._document = document_check(result.kind)
         self._events = 0
 
     def write(self, data: bytes) -> None:
@@ -135,11 +142,15 @@ class PageWriter:
         if not self._sniffed:
             sniff(data[:4096], self.result.kind)
             self._sniffed = True
-        self._utf8.feed(data)
+        if self._utf8 is not None:
+            self._utf8.feed(data)
         if self.result.kind == "csv":
             self._write_csv(data)
         elif self.result.kind == "ics":
             self._write_ics(data)
+        elif self._document is not None:
+            self._document.feed(data)
+            self.target.write(data)
         else:
             assert self._json is not None
             self._json.feed(data)
@@ -150,9 +161,12 @@ class PageWriter:
         where the format doesn't say). `expected`: the records Zoho said the page holds."""
         if not self._sniffed:
             sniff(b"", self.result.kind)
-        self._utf8.feed(b"", final=True)
+        if self._utf8 is not None:
+            self._utf8.feed(b"", final=True)
         rows: int | None
-        if self.result.kind == "csv":
+        if self._document is not None:
+            rows = self._document.close()
+        elif self.result.kind == "csv":
             if not self._header_done:
                 self._take_header(self._buffer + b"\n", final=True)
             assert self._csv is not None
@@ -196,7 +210,7 @@ class PageWriter:
                 raise ResultError("a page ends inside its header row")
             return
         header, rest = split
-        columns = header_columns(header)
+        columns = header_columns(header, self.result.delimiter)
         known = self.result._header
         if known is None or self.own_file:
             self.result._header = self.result._header or header
@@ -207,7 +221,7 @@ class PageWriter:
                 f"({_show(header)} instead of {_show(known)})"
             )
         self._header_done = True
-        self._csv = CsvBody(len(columns))
+        self._csv = CsvBody(len(columns), self.result.delimiter)
         self._buffer = b""
         if rest:
             self._body(rest)

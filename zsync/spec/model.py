@@ -95,13 +95,28 @@ class Group:
 Criterion = Condition | Group
 
 
+AnalyticsFormat = Literal["csv", "json", "xml", "xls", "pdf", "html"]
+# zsync's names for a CSV field delimiter -> the character (the export and import CONFIG send
+# Zoho's numeric codes for them: providers/analytics.py, providers/analytics_import.py).
+DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "space": " ", "pipe": "|"}
+
+
 @dataclass(frozen=True)
 class AnalyticsExport:
     connection: str
     view: str | None = None
     sql: str | None = None
-    format: Literal["csv", "json"] = "csv"
+    format: AnalyticsFormat = "csv"
     date_format: str | None = None
+    columns: tuple[str, ...] = ()  # () exports every column
+    criteria: str | None = None  # view exports only
+    delimiter: str = "comma"  # format csv only
+    show_hidden_columns: bool | None = None  # None: Zoho's default
+
+    @property
+    def field_delimiter(self) -> str:
+        """The character between a CSV result's fields."""
+        return DELIMITERS[self.delimiter]
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,11 @@ class Job:
     @property
     def connection(self) -> str:
         return self.action.connection
+
+    @property
+    def field_delimiter(self) -> str:
+        """Between a CSV result's fields: a comma, unless the export asked for another."""
+        return self.action.field_delimiter if isinstance(self.action, AnalyticsExport) else ","
 
     @property
     def input_file(self) -> str | None:
@@ -288,6 +308,10 @@ def _export(raw: Mapping[str, Any]) -> Export:
         sql=raw.get("sql"),
         format=raw.get("format", "csv"),
         date_format=raw.get("date_format"),
+        columns=tuple(raw.get("columns", ())),
+        criteria=raw.get("criteria"),
+        delimiter=raw.get("delimiter", "comma"),
+        show_hidden_columns=raw.get("show_hidden_columns"),
     )
 
 

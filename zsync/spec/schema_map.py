@@ -34,7 +34,16 @@ _UNFOLLOWED = (
     "unevaluatedItems",
 )
 # What a schema node may say about a string for any non-empty string to pass it.
-_FREE_KEYS = {"type", "minLength", "description", "title", "default", "$ref", "errorMessage"}
+_FREE_KEYS = {
+    "type",
+    "minLength",
+    "description",
+    "title",
+    "default",
+    "examples",
+    "$ref",
+    "errorMessage",
+}
 _OPAQUE: Schema = {"$comment": "below a keyword this map doesn't follow"}
 
 

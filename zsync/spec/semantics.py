@@ -37,6 +37,7 @@ RANGE_COMPARATORS = {"between", "not_between"}
 TEXT_COMPARATORS = {"contains", "not_contains", "starts_with", "ends_with"}
 MAX_TEXT_VALUE = 255
 ICS_MODULE = "Events"
+XLS_MAX_COLUMNS = 256  # an Excel 97-2003 sheet; Zoho's async export pages list it (7807)
 
 # Which product each form of export and import belongs to, and what a person calls it.
 FORMS: dict[type, tuple[frozenset[str], str]] = {
@@ -88,6 +89,8 @@ class _Checker:
             self.check_needs(job)
             if isinstance(job.action, BulkReadExport):
                 self.check_bulk_read(job, job.action)
+            if isinstance(job.action, AnalyticsExport):
+                self.check_analytics_export(job, job.action)
             if isinstance(job.action, AnalyticsImport | BulkWriteImport):
                 self.check_import_options(job)
         self.check_cycles()
@@ -237,6 +240,34 @@ class _Checker:
             for where, message in _criteria_problems(export.criteria, (*path, "criteria")):
                 self.add(where, message)
 
+    def check_analytics_export(self, job: Job, export: AnalyticsExport) -> None:
+        """What Zoho's export CONFIG would refuse or silently ignore (the v2 create-export
+        pages: `criteria` belongs to the view export only, the CSV attributes to csv only,
+        an xls sheet holds at most 256 columns)."""
+        path: Path = ("jobs", job.name, "export")
+        if export.criteria is not None and export.sql is not None:
+            self.add(
+                (*path, "criteria"),
+                "criteria filters a view export; Zoho's SQL export takes no criteria: "
+                "put the condition in the query's WHERE clause",
+                key=True,
+            )
+        elif export.criteria is not None:
+            problem = criteria_syntax(export.criteria)
+            if problem:
+                self.add((*path, "criteria"), f"Zoho can't parse this criteria: {problem}")
+        if export.format != "csv" and (*path, "delimiter") in self.source.values:
+            self.add(
+                (*path, "delimiter"),
+                f"delimiter applies only to format csv; a {export.format} export has none",
+                key=True,
+            )
+        if export.format == "xls" and len(export.columns) > XLS_MAX_COLUMNS:
+            self.add(
+                (*path, "columns"),
+                f"{len(export.columns)} columns: an xls sheet holds at most {XLS_MAX_COLUMNS}",
+            )
+
     def check_import_options(self, job: Job) -> None:
         action = job.action
         path: Path = ("jobs", job.name, "import")
@@ -340,6 +371,36 @@ def import_roots_of(spec: Spec) -> list[FsPath]:
     """Where imports may read: the job file's directory, the output directory, and
     defaults.import_roots, each with '..' and symbolic links resolved."""
     return [root.resolve() for root in (spec.path.parent, spec.output_dir, *spec.import_roots)]
+
+
+def criteria_syntax(text: str) -> str | None:
+    """What makes an Analytics criteria expression malformed at a glance (an unclosed quote,
+    unbalanced parentheses), or None; the rest only Zoho can judge."""
+    depth = 0
+    quote: str | None = None
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote is not None:
+            if char == quote and text[index + 1 : index + 2] == quote:
+                index += 1  # a doubled quote stands for itself
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return f"a ')' without its '(' (character {index + 1})"
+        index += 1
+    if quote is not None:
+        what = "text value" if quote == "'" else "column name"
+        return f"a {what} whose {quote} is never closed"
+    if depth:
+        return f"{depth} '(' never closed"
+    return None
 
 
 def _criteria_problems(criteria: Criterion, path: Path) -> Iterator[tuple[Path, str]]:

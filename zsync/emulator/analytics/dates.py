@@ -1,5 +1,6 @@
 """Java-style date patterns (`dd/MM/yyyy`, `dd-MMM-yyyy`, `yyyy-MM-dd HH:mm:ss`), as Analytics'
-import `dateFormat` takes them, turned into parsers of one cell each.
+`dateFormat` takes them: parsers of one imported cell each, and formatters of one exported
+date each.
 
 Zoho documents the pattern letters of Java's SimpleDateFormat and samples `dd-MMM-YYYY`; the
 common letters are supported here, and a pattern using any other letter is refused at create
@@ -67,3 +68,84 @@ def parser(pattern: str) -> Callable[[str], str]:
         return datetime.strptime(text.strip(), fmt).strftime(out)
 
     return parse
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def formatter(pattern: str) -> Callable[[str], str]:
+    """A function from a stored date (`yyyy-MM-dd`, or with ` HH:mm:ss`) to `pattern`, the
+    export's `dateFormat`; English month and day names whatever the machine's locale.
+    Refuses what `parser` refuses."""
+    parser(pattern)  # the same letters are known, or DateFormatError
+    parts: list[Callable[[datetime], str]] = []
+    for match in _TOKEN.finditer(pattern):
+        token = match.group(0)
+        if token.startswith("'"):
+            literal = token[1:-1].replace("''", "'") if len(token) > 2 else "'"
+            parts.append(_constant(literal))
+        elif token[0].isalpha():
+            parts.append(_field(token[0], len(token)))
+        else:
+            parts.append(_constant(token))
+
+    def format_date(stored: str) -> str:
+        when = datetime.fromisoformat(stored)
+        return "".join(part(when) for part in parts)
+
+    return format_date
+
+
+def _constant(text: str) -> Callable[[datetime], str]:
+    return lambda _: text
+
+
+def _field(letter: str, width: int) -> Callable[[datetime], str]:
+    """One pattern letter repeated `width` times, as Java's SimpleDateFormat writes it:
+    numbers padded to the width, text letters short below 4 and long from 4."""
+
+    def number(value: Callable[[datetime], int]) -> Callable[[datetime], str]:
+        return lambda when: str(value(when)).zfill(width)
+
+    if letter in "yY":
+        if width == 2:
+            return lambda when: f"{when.year % 100:02d}"
+        return number(lambda when: when.year)
+    if letter == "M":
+        if width >= 4:
+            return lambda when: _MONTHS[when.month - 1]
+        if width == 3:
+            return lambda when: _MONTHS[when.month - 1][:3]
+        return number(lambda when: when.month)
+    if letter == "E":
+        if width >= 4:
+            return lambda when: _DAYS[when.weekday()]
+        return lambda when: _DAYS[when.weekday()][:3]
+    if letter == "a":
+        return lambda when: "AM" if when.hour < 12 else "PM"
+    if letter in "zZX":
+        return lambda when: {"z": "UTC", "Z": "+0000", "X": "Z"}[letter]
+    numbers: dict[str, Callable[[datetime], int]] = {
+        "d": lambda when: when.day,
+        "H": lambda when: when.hour,
+        "k": lambda when: when.hour or 24,
+        "h": lambda when: when.hour % 12 or 12,
+        "m": lambda when: when.minute,
+        "s": lambda when: when.second,
+        "S": lambda when: when.microsecond // 1000,
+    }
+    return number(numbers[letter])

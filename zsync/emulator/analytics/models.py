@@ -4,14 +4,14 @@ asynchronous export/import jobs run against them [seed 000/001].
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zsync.emulator import sql
+from zsync.emulator.analytics import formats
+from zsync.emulator.analytics.criteria import Predicate
 from zsync.emulator.data import SCHEMAS, Field, Ids, Module, Row, render
-from zsync.emulator.files import csv_chunks
 from zsync.emulator.jobs import Job, Phase, Timeline
 from zsync.emulator.tables import Table
 
@@ -52,12 +52,25 @@ class View:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """What an export's CONFIG asks of its rows besides the format (analytics/exports.py)."""
+
+    columns: tuple[str, ...] = ()  # selectedColumns, in order; () for all
+    criteria: Predicate | None = None
+    delimiter: str = ","
+    record_delimiter: str = "\r\n"
+    date_format: Callable[[str], str] | None = None  # stored yyyy-MM-dd -> dateFormat
+
+
 @dataclass
 class ExportJob(Job):
     fmt: str = "csv"
     view_id: str | None = None
     query: str | None = None
     result: tuple[list[str], list[list[Any]]] | None = None  # SQL results, computed at create
+    options: ExportOptions = field(default_factory=ExportOptions)
+    title: str = ""  # the view's name, for the formats that show one
 
 
 @dataclass
@@ -184,31 +197,88 @@ class AnalyticsState:
         names = set(SCHEMAS["analytics"]) | {n for p, n in self.emulator.tables if p == "analytics"}
         return self.sql.run(query_text, {name: self.table(name) for name in sorted(names)})
 
+    def export_source(
+        self, job: ExportJob
+    ) -> tuple[list[str], Callable[[], Iterator[list[Any]]], dict[str, str]]:
+        """The columns an export starts from, its rows (again on each call) and each
+        column's type; a query table's SQL runs once, at create."""
+        if job.result is None and self.views[job.view_id or ""].sql:
+            job.result = self.run_sql(self.views[job.view_id or ""].sql or "")
+        if job.result is not None:
+            header, values = job.result
+            return header, lambda: iter(values), self._result_types(header, values)
+        table = self.table(self.views[job.view_id or ""].table)
+        columns = list(table.columns)
+        types = {c: self.column_types(table).get(c, "text") for c in columns}
+        return columns, lambda: ([row.get(c) for c in columns] for row in table.rows()), types
+
+    def _result_types(self, header: list[str], rows: list[list[Any]]) -> dict[str, str]:
+        """An SQL result's column types: numbers by their values, dates by the name of a
+        date column in some table (SQL results carry no types of their own)."""
+        dates = {
+            f.api_name
+            for (product, _), table in self.emulator.tables.items()
+            if product == "analytics"
+            for f in table.module.fields
+            if f.type == "date"
+        }
+        types: dict[str, str] = {}
+        for index, name in enumerate(header):
+            sample = next((r[index] for r in rows if r[index] is not None), None)
+            number = isinstance(sample, int | float) and not isinstance(sample, bool)
+            types[name] = "decimal" if number else "date" if name in dates else "text"
+        return types
+
+    def shaped(self, job: ExportJob) -> tuple[list[str], Iterator[list[str]]]:
+        """The export's header and rows as text: filtered by its criteria, cut to its
+        selected columns, dates in its dateFormat."""
+        header, rows, types = self.export_source(job)
+        options = job.options
+        chosen = list(options.columns) or header
+        indexes = [header.index(c) for c in chosen]
+        dated = {i for i in indexes if types.get(header[i]) == "date"}
+
+        def text(index: int, value: Any) -> str:
+            if value is not None and index in dated and options.date_format is not None:
+                return options.date_format(str(value))
+            return render(value)
+
+        def out() -> Iterator[list[str]]:
+            for row in rows():
+                if options.criteria is None or options.criteria(
+                    dict(zip(header, row, strict=True))
+                ):
+                    yield [text(i, row[i]) for i in indexes]
+
+        return chosen, out()
+
     def export_rows(self, job: ExportJob) -> int:
+        """The rows the export will hold: counted through the criteria when it has one."""
+        if job.options.criteria is not None:
+            return sum(1 for _ in self.shaped(job)[1])
+        self.export_source(job)  # a query table's SQL runs now
         if job.result is not None:
             return len(job.result[1])
-        view = self.views[job.view_id or ""]
-        if view.sql:
-            job.result = self.run_sql(view.sql)
-            return len(job.result[1])
-        return len(self.table(view.table))
+        return len(self.table(self.views[job.view_id or ""].table))
 
     def export_content(self, job: ExportJob) -> Iterator[bytes]:
-        if job.result is not None:
-            header, rows = job.result
-            return self.render(header, iter(rows), job.fmt)
-        view = self.views[job.view_id or ""]
-        table = self.table(view.table)
-        columns = list(table.columns)
-        cells = ([row.get(c) for c in columns] for row in table.rows())
-        return self.render(columns, cells, job.fmt)
+        header, rows = self.shaped(job)
+        return self.render(
+            header,
+            rows,
+            job.fmt,
+            title=job.title,
+            delimiter=job.options.delimiter,
+            record_delimiter=job.options.record_delimiter,
+        )
 
     @staticmethod
-    def render(header: list[str], rows: Iterator[list[Any]], fmt: str) -> Iterator[bytes]:
-        if fmt == "json":
-            # [doc?] v2 JSON export: {"data": [{column: value}, …]} with values as in CSV.
-            return _json_chunks(header, rows)
-        return csv_chunks(header, ([render(v) for v in row] for row in rows))
+    def render(
+        header: list[str], rows: Iterable[list[Any]], fmt: str, **layout: str
+    ) -> Iterator[bytes]:
+        """`rows` in `fmt`; values not yet text are written as in CSV (data.render)."""
+        text = ([v if isinstance(v, str) else render(v) for v in row] for row in rows)
+        return formats.render(fmt, header, text, **layout)
 
     # -- import ------------------------------------------------------------------------
     def plan_import(
@@ -325,13 +395,3 @@ class AnalyticsState:
 
     def new_timeline(self, rows: int, fails: bool) -> Timeline:
         return self.emulator.new_timeline(rows, fails)
-
-
-def _json_chunks(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
-    yield b'{"data":['
-    first = True
-    for row in rows:
-        item = json.dumps({h: render(v) for h, v in zip(header, row, strict=False)})
-        yield (item if first else "," + item).encode()
-        first = False
-    yield b"]}"

@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from zsync.emulator.analytics.dates import DateFormatError, parser
+from zsync.emulator.analytics.exports import check_limits, export_options, response_format
+from zsync.emulator.analytics.formats import CONTENT_TYPES
 from zsync.emulator.analytics.models import (
     IMPORT_TYPES,
     JOB_STATUS,
@@ -79,7 +81,7 @@ def _config(request: web.Request) -> dict[str, Any]:
         raise analytics_error(8504, "The CONFIG parameter is not valid JSON.") from None
     if not isinstance(config, dict):
         raise analytics_error(8504, "The CONFIG parameter must be a JSON object.")
-    return config  # extra keys (dateFormat, …) are tolerated like Zoho does [sdk]
+    return config  # keys the emulator doesn't model (keyValueFormat, …) are tolerated [sdk]
 
 
 # -- metadata -------------------------------------------------------------------------------
@@ -153,23 +155,30 @@ def _start_export(request: web.Request, state: AnalyticsState, job: ExportJob) -
     if emulator.jobs.active(state.org_id, job.kind, now) >= emulator.config.analytics_max_jobs:
         raise analytics_error(8084)
     rows = state.export_rows(job)
+    check_limits(job, state, rows)
     job.timeline = state.new_timeline(rows, emulator.faults.job_should_fail(job.kind))
     emulator.register_job(job, target=str(job.definition.get("target")))
     return ok("Create bulk export job", {"jobId": job.id})
 
 
 def _new_export(
-    state: AnalyticsState, emulator: Emulator, fmt: str, target: str, **extra: Any
+    state: AnalyticsState, emulator: Emulator, config: dict[str, Any], target: str, **extra: Any
 ) -> ExportJob:
-    if fmt not in ("csv", "json"):
-        raise analytics_error(8504, f"Unsupported responseFormat {fmt}.")
+    fmt = response_format(config)
     return ExportJob(
         id=emulator.new_job_id(P),
         org=state.org_id,
         kind="analytics.export",
         timeline=state.new_timeline(0, False),
-        definition={"target": target, "responseFormat": fmt, **extra},
+        # The whole CONFIG: the same view with other criteria is another definition.
+        definition={
+            "target": target,
+            "responseFormat": fmt,
+            "config": json.dumps(config, sort_keys=True),
+            **extra,
+        },
         fmt=fmt,
+        title=target,
         **extra,
     )
 
@@ -183,13 +192,8 @@ async def export_view(request: web.Request) -> web.Response:
     if not emulator.may_read(P, view.table):
         raise analytics_error(7301)
     config = _config(request)
-    job = _new_export(
-        state,
-        emulator,
-        str(config.get("responseFormat", "csv")).lower(),
-        view.name,
-        view_id=view.id,
-    )
+    job = _new_export(state, emulator, config, view.name, view_id=view.id)
+    job.options = export_options(config, job, state, tables=(view.name, view.table))
     return _start_export(request, state, job)
 
 
@@ -200,13 +204,12 @@ async def export_sql(request: web.Request) -> web.Response:
     query = config.get("sqlQuery")
     if not query:
         raise analytics_error(7003, "Required parameter sqlQuery is missing in CONFIG.")
-    job = _new_export(
-        state, emulator, str(config.get("responseFormat", "csv")).lower(), "SQL", query=str(query)
-    )
+    job = _new_export(state, emulator, config, "SQL", query=str(query))
     try:
         job.result = state.run_sql(str(query))
     except SqlError as exc:
         raise analytics_error(exc.code, exc.message) from None  # codes: see sql.py
+    job.options = export_options(config, job, state, tables=())
     return _start_export(request, state, job)
 
 
@@ -256,10 +259,10 @@ async def export_data(request: web.Request) -> web.StreamResponse:
     job = _job_or_none(request, "analytics.export")
     if job is None or job.phase(emulator.clock.now()) is not Phase.COMPLETED:
         raise analytics_error(8504, "Invalid job id or the job is not completed.", status=404)
-    content_type = "application/json" if job.fmt == "json" else "text/csv"
-    return await deliver(
-        request, state.export_content(job), f"{content_type}; charset=utf-8", f"{job.id}.{job.fmt}"
-    )
+    content_type = CONTENT_TYPES[job.fmt]
+    if job.fmt not in ("xls", "pdf"):
+        content_type += "; charset=utf-8"
+    return await deliver(request, state.export_content(job), content_type, f"{job.id}.{job.fmt}")
 
 
 # -- import ---------------------------------------------------------------------------------
