@@ -27,7 +27,7 @@ SECTION = "Emulated data and faults"
 @dataclass(frozen=True)
 class EmulatorSettings:
     """What the shared options ask of an emulator; the defaults are the emulator's own
-    (tests/test_emulator_options.py checks that they agree with `EmulatorConfig`'s)."""
+    (tests/test_run_emulator_options.py checks that they agree with `EmulatorConfig`'s)."""
 
     seed: int = 42
     page_size: int = 200_000
