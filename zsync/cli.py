@@ -25,6 +25,12 @@ from zsync.commands.status import status as status_command
 from zsync.commands.validate import OutputFormat
 from zsync.commands.validate import validate as validate_command
 from zsync.durations import parse_duration
+from zsync.emulator_options import (
+    EmulatorSettings,
+    SectionedCommand,
+    emulator_config,
+    emulator_options,
+)
 from zsync.errors import ExitCode, ZsyncError
 
 SPEC = click.Path(dir_okay=False, path_type=str)
@@ -106,7 +112,12 @@ def plan(
     _exit(lambda: plan_command(spec, select=select, exclude=exclude, output=output))
 
 
-@cli.command()
+@cli.command(
+    cls=SectionedCommand,
+    section_note="With --emulator only: the embedded emulator's data and the faults it "
+    "injects, as `zsync emulator` takes them, so zsync's retries and checks can be watched "
+    "at work. Without --emulator they are a usage error (exit 2).",
+)
 @click.argument("spec", type=SPEC)
 @click.option(
     "--emulator",
@@ -162,6 +173,7 @@ def plan(
     "imported it, or a part's create answer was lost); repeatable. Check the target first.",
 )
 @OUTPUT
+@emulator_options
 def run(
     spec: str,
     emulator: bool,
@@ -175,6 +187,7 @@ def run(
     timeout: str | None,
     reimport: tuple[str, ...],
     output: OutputFormat,
+    emulator_settings: EmulatorSettings,
 ) -> None:
     """Run the jobs of a job file and write the run manifest.
 
@@ -190,6 +203,12 @@ def run(
       zsync run jobs.yaml --resume RUN_ID   a given one (zsync runs lists them)
     A plain `zsync run` after a dead run marks it abandoned and starts afresh; imports that
     landed before (append, insert) are skipped, never sent twice.
+
+    \b
+    Watch zsync's failure handling on the emulator (options below):
+      zsync run jobs.yaml --emulator --throttle-rate 0.1 --reset-rate 0.1   waited out, read again
+      zsync run jobs.yaml --emulator --job-failure-rate 1    every Zoho job fails: exit 1
+      zsync run jobs.yaml --emulator --rows crm.Leads=500 --page-size 100   five pages of Leads
 
     Exit codes: 0 every job succeeded, 1 a job failed, 2 invalid job file or usage,
     3 an import finished but Zoho refused some rows, 4 a job timed out, 5 another run of
@@ -209,6 +228,7 @@ def run(
             wait_lock=_duration("--wait-lock", wait_lock),
             reimport=reimport,
             timeout=_duration("--timeout", timeout),
+            emulator_settings=emulator_settings,
         )
     )
 
@@ -222,7 +242,7 @@ def _duration(option: str, value: str | None) -> float | None:
         raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
@@ -242,85 +262,7 @@ def _duration(option: str, value: str | None) -> float | None:
     help="Emulated seconds per real second: 3600 makes Zoho's one-hour result "
     "window last one real second.",
 )
-@click.option(
-    "--page-size",
-    type=click.IntRange(min=1),
-    default=200_000,
-    show_default=True,
-    help="Records per CRM/Bigin bulk-read page (lower it to exercise paging).",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=42,
-    show_default=True,
-    help="Seed of the demo data and of seeded faults.",
-)
-@click.option(
-    "--error-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of API calls answered HTTP 500.",
-)
-@click.option(
-    "--throttle-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of API calls answered HTTP 429 with Retry-After.",
-)
-@click.option(
-    "--reset-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of downloads cut off mid-body (the connection drops).",
-)
-@click.option(
-    "--crm-throttle-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help='Share of CRM/Bigin calls answered HTTP 400 "too many requests".',
-)
-@click.option(
-    "--truncate-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of downloads that end early, cleanly.",
-)
-@click.option(
-    "--corrupt-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of downloads with flipped bytes.",
-)
-@click.option(
-    "--job-failure-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of jobs that end FAILED (JOBCODE 1003 in Analytics).",
-)
-@click.option(
-    "--latency",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    metavar="SECONDS",
-    help="Real seconds added before every API reply.",
-)
-@click.option(
-    "--rows",
-    "rows",
-    multiple=True,
-    metavar="PRODUCT.MODULE=N",
-    help="Demo rows of a module, view or report (crm.Leads=50000, analytics.Sales=1000000, "
-    "creator.Orders=200000); repeatable. Default: about a hundred each.",
-)
-@click.option(
-    "--token-lifetime",
-    type=click.FloatRange(min=1),
-    default=3600.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Emulated seconds an access token lives (then INVALID_TOKEN / 8535).",
-)
+@emulator_options
 def emulator(
     host: str,
     port: int,
@@ -328,18 +270,7 @@ def emulator(
     client_secret: str | None,
     refresh_token: str | None,
     time_scale: float,
-    page_size: int,
-    seed: int,
-    error_rate: float,
-    throttle_rate: float,
-    reset_rate: float,
-    crm_throttle_rate: float,
-    truncate_rate: float,
-    corrupt_rate: float,
-    job_failure_rate: float,
-    latency: float,
-    rows: tuple[str, ...],
-    token_lifetime: float,
+    emulator_settings: EmulatorSettings,
 ) -> None:
     """Serve a local emulator of Zoho's bulk APIs (CRM, Bigin, Creator, Analytics).
 
@@ -348,54 +279,18 @@ def emulator(
     limits and errors. The rates inject faults at random (seeded by --seed), so a client's
     retries can be exercised. Stop it with Ctrl-C.
     """
-    from zsync.emulator import EmulatorConfig, FaultConfig, serve
+    from zsync.emulator import serve
 
-    demo = EmulatorConfig()
-    config = EmulatorConfig(
-        seed=seed,
+    config = emulator_config(
+        emulator_settings,
         time_scale=time_scale,
-        page_size=page_size,
-        token_lifetime=token_lifetime,
-        client_id=client_id or demo.client_id,
-        client_secret=client_secret or demo.client_secret,
-        refresh_token=refresh_token or demo.refresh_token,
-        faults=FaultConfig(
-            seed=seed,
-            error_rate=error_rate,
-            throttle_rate=throttle_rate,
-            reset_rate=reset_rate,
-            crm_throttle_rate=crm_throttle_rate,
-            truncate_rate=truncate_rate,
-            corrupt_rate=corrupt_rate,
-            job_failure_rate=job_failure_rate,
-            latency=latency,
-        ),
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
     )
-    sizes = dict(_rows(option) for option in rows)
-    if sizes:
-        config = config.with_sizes(**sizes)
     stopped_by = serve(host, port, config)
     if stopped_by is not None:
         raise interrupts.Interrupted(stopped_by)  # exits 130/143 like every other command
-
-
-def _rows(option: str) -> tuple[str, int]:
-    """`crm.Leads=5000` as with_sizes takes it: ("crm_Leads", 5000)."""
-    from zsync.emulator.config import DEFAULT_SIZES
-
-    name, _, count = option.partition("=")
-    product, _, module = name.partition(".")
-    if not module or not count.isdigit():
-        raise click.BadParameter(
-            f"{option!r}: expected PRODUCT.MODULE=N, e.g. crm.Leads=50000",
-            param_hint="--rows",
-        )
-    if product not in {key.split(".", 1)[0] for key in DEFAULT_SIZES}:
-        raise click.BadParameter(
-            f"{option!r}: the product is one of crm, bigin, creator, analytics",
-            param_hint="--rows",
-        )
-    return f"{product}_{module}", int(count)
 
 
 @cli.command()

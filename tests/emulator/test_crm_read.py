@@ -6,6 +6,7 @@ import csv
 import io
 import zipfile
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -79,15 +80,24 @@ async def test_criteria_echo_matches_seed_002(emu: EmulatorHandle):
         "Mobile",
         "Created_Time",
     ]
+    # Spelt as CRM v3+ documents it ({field: {api_name}}); the echo adds each field's id.
     criteria = {
         "group_operator": "and",
         "group": [
-            {"api_name": "$converted", "comparator": "equal", "value": False},
+            {"field": {"api_name": "$converted"}, "comparator": "equal", "value": False},
             {
                 "group_operator": "and",
                 "group": [
-                    {"api_name": "Last_Name", "comparator": "equal", "value": "Patricia"},
-                    {"api_name": "Email", "comparator": "equal", "value": "patricia.b@zylker.com"},
+                    {
+                        "field": {"api_name": "Last_Name"},
+                        "comparator": "equal",
+                        "value": "Patricia",
+                    },
+                    {
+                        "field": {"api_name": "Email"},
+                        "comparator": "equal",
+                        "value": "patricia.b@zylker.com",
+                    },
                 ],
             },
         ],
@@ -108,7 +118,58 @@ async def test_criteria_echo_matches_seed_002(emu: EmulatorHandle):
     assert_same_shape(body, snapshot("crm_read_status_completed_criteria"))
     echo = body["data"][0]["query"]["criteria"]
     assert echo["group"][0]["field"] == {"id": None, "api_name": "$converted"}
+    last_name = state.modules["Leads"].field("Last_Name")
+    assert last_name is not None
+    assert echo["group"][1]["group"][0]["field"] == {
+        "id": state.field_id(state.modules["Leads"], last_name),
+        "api_name": "Last_Name",
+    }
     assert body["data"][0]["result"]["count"] == 0
+
+
+@pytest.mark.parametrize("version", ["v2", "v8"])
+async def test_criteria_echo_the_form_the_request_used(emu: EmulatorHandle, version):
+    """Both spellings filter alike; each comes back as it was sent, even mixed in a group."""
+    criteria = {
+        "group_operator": "or",
+        "group": [
+            {"api_name": "Owner.last_name", "comparator": "equal", "value": "Boyle"},
+            {"field": {"api_name": "Last_Name"}, "comparator": "starts_with", "value": "B"},
+        ],
+    }
+    module: Any = "Contacts" if version == "v2" else {"api_name": "Contacts"}
+    fields = ["Owner.last_name", "Last_Name"]
+    reply = await create(
+        emu, {"module": module, "fields": fields, "criteria": criteria}, version=version
+    )
+    job_id = reply["data"][0]["details"]["id"]
+    emu.advance(60)
+    body = await job_status(emu, job_id, version)
+    by_name, by_field = body["data"][0]["query"]["criteria"]["group"]
+    assert by_name == criteria["group"][0]
+    assert set(by_field) == {"field", "comparator", "value"}
+    assert by_field["field"]["api_name"] == "Last_Name"
+    assert by_field["field"]["id"]  # CRM fills in the field's id [seed 002]
+    _, data, _ = await emu.call("GET", f"/crm/bulk/{version}/read/{job_id}/result")
+    expected = emu.emulator.ground_truth.crm_bulk_read("Contacts", fields, criteria)
+    assert unzip(data)[1] == expected
+    rows = rows_of(expected)
+    assert rows and all(r["Owner.last_name"] == "Boyle" or r["Last_Name"][0] in "Bb" for r in rows)
+
+
+async def test_field_form_errors_point_into_field(emu: EmulatorHandle):
+    status, reply, _ = await emu.call(
+        "POST",
+        "/crm/bulk/v8/read",
+        json={
+            "query": {
+                "module": {"api_name": "Leads"},
+                "criteria": {"field": {"api_name": "Nope"}, "comparator": "equal", "value": 1},
+            }
+        },
+    )
+    assert (status, reply["code"]) == (400, "INVALID_DATA"), reply
+    assert reply["details"]["json_path"] == "$.query.criteria.field.api_name"
 
 
 async def test_result_is_zip_with_headers_and_ground_truth(emu: EmulatorHandle):

@@ -251,3 +251,82 @@ async def test_analytics_export_options_and_formats(zoho) -> None:
     east_sales = sum(r["Region"] == "East" for r in zoho.emulator.rows("analytics", "Sales"))
     assert manifest["jobs"]["east_xml"]["output"]["rows"] == east_sales
     assert manifest["jobs"]["west_xls"]["output"]["rows"] is None  # a workbook doesn't say
+
+
+# Nested: an `or` of a lookup condition and an `and` group, with a list value.
+NESTED_YAML = """\
+            criteria:
+              group_operator: or
+              group:
+                - {api_name: Owner.last_name, comparator: equal, value: Boyle}
+                - group_operator: and
+                  group:
+                    - {api_name: Lead_Source, comparator: in, value: [Advertisement, Web Download]}
+                    - {api_name: Last_Name, comparator: starts_with, value: S}
+"""
+
+
+def nested(condition) -> dict:
+    """NESTED_YAML's criteria, each condition spelt by `condition(api_name)`."""
+
+    def leaf(api_name: str, comparator: str, value) -> dict:
+        return {**condition(api_name), "comparator": comparator, "value": value}
+
+    return {
+        "group_operator": "or",
+        "group": [
+            leaf("Owner.last_name", "equal", "Boyle"),
+            {
+                "group_operator": "and",
+                "group": [
+                    leaf("Lead_Source", "in", ["Advertisement", "Web Download"]),
+                    leaf("Last_Name", "starts_with", "S"),
+                ],
+            },
+        ],
+    }
+
+
+async def test_criteria_are_sent_as_each_api_version_documents(zoho) -> None:
+    """CRM v8 takes {field: {api_name}}, Bigin v1 {api_name} (zsync/providers/bulk_read.py);
+    either way the export holds exactly the matching rows."""
+    fields = "[Last_Name, Lead_Source, Owner.last_name]"
+    run = await zoho.run(
+        f"""\
+        crm_leads:
+          export:
+            from: crm
+            module: Leads
+            fields: {fields}
+{NESTED_YAML}
+          output: crm.csv
+        bigin_contacts:
+          export:
+            from: bigin
+            module: Contacts
+            fields: {fields}
+{NESTED_YAML}
+          output: bigin.csv
+        """
+    )
+    assert run.code == 0, run.log
+    sent = {job.kind: job.definition["criteria"] for job in zoho.emulator.stats.created}
+    assert sent == {
+        "crm.read": nested(lambda name: {"field": {"api_name": name}}),
+        "bigin.read": nested(lambda name: {"api_name": name}),
+    }
+    truth = zoho.emulator.ground_truth
+    columns = ["Last_Name", "Lead_Source", "Owner.last_name"]
+    for name, product, module in (("crm", "crm", "Leads"), ("bigin", "bigin", "Contacts")):
+        expected = truth.crm_records(
+            module, columns, nested(lambda n: {"api_name": n}), product=product
+        )
+        everything = truth.crm_records(module, columns, product=product)
+        assert (run.out / f"{name}.csv").read_bytes() == expected
+        rows = expected.count(b"\n") - 1
+        assert 0 < rows < everything.count(b"\n") - 1, (name, rows)  # the filter filters
+        for line in expected.decode().splitlines()[1:]:
+            last_name, source, owner = line.split(",")[1:]
+            assert owner == "Boyle" or (
+                source in ("Advertisement", "Web Download") and last_name.startswith("S")
+            ), line

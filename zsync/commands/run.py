@@ -14,6 +14,7 @@ import click
 
 from zsync import redact
 from zsync.commands.validate import OutputFormat
+from zsync.emulator_options import EmulatorSettings, emulator_config
 from zsync.errors import SpecError, UsageError
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
@@ -40,7 +41,17 @@ def run(
     wait_lock: float | None = None,
     reimport: Sequence[str] = (),
     timeout: float | None = None,
+    emulator_settings: EmulatorSettings | None = None,
 ) -> int:
+    settings = emulator_settings or EmulatorSettings()
+    if settings.given and not emulator:
+        # Said before the job file is read: it is the command line that is wrong.
+        one = len(settings.given) == 1
+        raise UsageError(
+            f"{', '.join(settings.given)} {'needs' if one else 'need'} --emulator "
+            f"({'it shapes' if one else 'they shape'} the embedded emulator's data and faults; "
+            "a run against Zoho has neither)"
+        )
     result = validate_spec(path, redact.watching(os.environ), for_run=not emulator)
     for diagnostic in result.diagnostics:
         click.echo(redact.text(diagnostic.render()), err=True)
@@ -71,7 +82,16 @@ def run(
     interrupts = RunInterrupts()
     code, run_id = asyncio.run(
         _run(
-            spec, select, exclude, states, options, emulator, resume, wait_lock, report, interrupts
+            spec,
+            select,
+            exclude,
+            states,
+            options,
+            settings if emulator else None,
+            resume,
+            wait_lock,
+            report,
+            interrupts,
         )
     )
     if run_id is None:  # interrupted before the run was recorded
@@ -91,14 +111,14 @@ async def _run(
     exclude: Sequence[str],
     state_dir: Path,
     options: RunOptions,
-    emulator: bool,
+    emulator: EmulatorSettings | None,
     resume: str | None,
     wait_lock: float | None,
     report: Progress,
     interrupts: RunInterrupts,
 ) -> tuple[int, str | None]:
     """The exit code and the run's id; no id when a signal stopped it before it was
-    recorded."""
+    recorded. `emulator`: run against the embedded emulator, made to these settings."""
     with interrupts.installed():
         try:
             async with (
@@ -128,15 +148,18 @@ async def _run(
 
 @contextlib.asynccontextmanager
 async def _maybe_emulator(
-    spec: Spec, emulator: bool, report: Callable[[str], None]
+    spec: Spec, emulator: EmulatorSettings | None, report: Callable[[str], None]
 ) -> AsyncIterator[tuple[Spec, str | None]]:
-    if not emulator:
+    if emulator is None:
         yield spec, None
         return
-    from zsync.emulator import EmulatorConfig, running_emulator
+    from zsync.emulator import running_emulator
 
-    async with running_emulator(EmulatorConfig(time_scale=EMULATOR_TIME_SCALE)) as running:
+    config = emulator_config(emulator, time_scale=EMULATOR_TIME_SCALE)
+    async with running_emulator(config) as running:
         report(f"embedded emulator at {running.base_url} (no request leaves this machine)")
+        if emulator.given:
+            report(f"emulated data and faults: {emulator.describe()}")
         demo = running.emulator.demo(running.base_url)
         yield point_at_emulator(spec, demo, running.base_url), running.base_url
 

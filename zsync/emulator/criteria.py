@@ -1,17 +1,21 @@
 """CRM/Bigin bulk-read criteria: parse, check against a module's fields, and apply to rows.
 
-A criterion is `{api_name, comparator, value}` (newer CRM versions echo it as
-`{field: {api_name}, …}`, accepted too) or `{group_operator: and|or, group: [...]}`, nested
-to any depth [seed 002/003]. Comparators per data type follow seed 003's table, with one
-widening: seed 003's own ICS sample filters a DateTime with `greater_equal`, so ordering
-comparators are accepted for Date/DateTime as well (the seed's sample wins over its table).
-Text comparisons ignore case, as Zoho's searches do [doc?].
+A condition is `{api_name, comparator, value}` (Bigin v1 [seed 003]; CRM v2 [doc?]) or
+`{field: {api_name}, comparator, value}` (CRM v3 and later document this one [doc: CRM v8
+create bulk read job; Kaizen #195]; seed 002 echoes it); both are accepted on every product
+and version, as CRM v8's SDK can send either [sdk]. A group is
+`{group_operator: and|or, group: [...]}`, nested to any depth [seed 002/003]. Comparators per
+data type follow seed 003's table, with one widening: seed 003's own ICS sample filters a
+DateTime with `greater_equal`, so ordering comparators are accepted for Date/DateTime as well
+(the seed's sample wins over its table). Text comparisons ignore case, as Zoho's searches do
+[doc?].
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,6 +64,10 @@ class Condition:
     comparator: str
     value: Any
     field: Field
+    # True when the request named the field as {field: {api_name}}: status replies echo the
+    # form the request used. Not part of what the condition means (repr, ==): a page token
+    # stays good for the same filter however it is spelt.
+    field_form: bool = dataclass_field(default=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,20 +102,21 @@ def parse(obj: Any, resolve: Callable[[str], Field | None], path: str = "criteri
             tuple(parse(item, resolve, f"{path}.group[{i}]") for i, item in enumerate(items)),
         )
     api_name = obj.get("api_name")
-    if api_name is None and isinstance(obj.get("field"), dict):
+    field_form = api_name is None and isinstance(obj.get("field"), dict)
+    if field_form:
         api_name = obj["field"].get("api_name")
+    name_path = f"$.query.{path}.field.api_name" if field_form else f"$.query.{path}.api_name"
     comparator = obj.get("comparator")
     if not api_name or not comparator or "value" not in obj:
         missing = "api_name" if not api_name else "comparator" if not comparator else "value"
+        where = name_path if missing == "api_name" else f"$.query.{path}.{missing}"
         raise CriteriaError(
-            f"{missing} is missing in criteria",
-            {"api_name": missing, "json_path": f"$.query.{path}.{missing}"},
+            f"{missing} is missing in criteria", {"api_name": missing, "json_path": where}
         )
     field = resolve(api_name)
     if field is None:
         raise CriteriaError(
-            "invalid field in criteria",
-            {"api_name": api_name, "json_path": f"$.query.{path}.api_name"},
+            "invalid field in criteria", {"api_name": api_name, "json_path": name_path}
         )
     comparator = str(comparator).lower()
     if comparator not in COMPARATORS[family(field)]:
@@ -125,7 +134,7 @@ def parse(obj: Any, resolve: Callable[[str], Field | None], path: str = "criteri
         raise CriteriaError(
             "between needs two values", {"api_name": api_name, "json_path": f"$.query.{path}.value"}
         )
-    return Condition(api_name, comparator, value, field)
+    return Condition(api_name, comparator, value, field, field_form)
 
 
 def matches(node: Node, get: Callable[[str], Any]) -> bool:

@@ -47,7 +47,7 @@ class BulkReadProvider:
         if export.fields:
             query["fields"] = list(export.fields)
         if export.criteria is not None:
-            query["criteria"] = criteria_json(export.criteria)
+            query["criteria"] = criteria_json(export.criteria, self.product)
         if export.cvid:
             query["cvid"] = export.cvid
         if page.token:
@@ -111,13 +111,28 @@ class BulkReadProvider:
         return status.next
 
 
-def criteria_json(criterion: Criterion) -> dict[str, Any]:
+# How each API version spells a condition's field [doc]. CRM v3 and later (zsync speaks v8):
+# {"field": {"api_name": ...}, "comparator", "value"}, as the bulk-read samples of Zoho's
+# Kaizen #195 "FAQs on Bulk Read API and Bulk Write API" (help.zoho.com) write it and seed
+# 002's status reply echoes it; the reference is CRM v8's "Create Bulk Read job" page,
+# zoho.com/crm/developer/docs/api/v8/bulk-read/create-job.html. Bigin's v1, like CRM's v2:
+# {"api_name", "comparator", "value"} [seed 003].
+FIELD_FORM = {"crm": True, "bigin": False}
+
+
+def criteria_json(criterion: Criterion, product: str) -> dict[str, Any]:
+    """The criteria as `product`'s bulk-read API documents them (see FIELD_FORM)."""
     if isinstance(criterion, Condition):
         value = list(criterion.value) if isinstance(criterion.value, tuple) else criterion.value
-        return {"api_name": criterion.api_name, "comparator": criterion.comparator, "value": value}
+        named: dict[str, Any] = (
+            {"field": {"api_name": criterion.api_name}}
+            if FIELD_FORM[product]
+            else {"api_name": criterion.api_name}
+        )
+        return {**named, "comparator": criterion.comparator, "value": value}
     return {
         "group_operator": criterion.operator,
-        "group": [criteria_json(member) for member in criterion.members],
+        "group": [criteria_json(member, product) for member in criterion.members],
     }
 
 

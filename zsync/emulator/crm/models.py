@@ -310,14 +310,16 @@ class CrmState:
         return self.emulator.new_timeline(rows, fails)
 
     def echo_criteria(self, module: Module, node: crit.Node) -> dict[str, Any]:
-        """CRM normalises criteria in its echo: `{field: {id, api_name}, comparator, value}`
-        [seed 002]; Bigin's callback echoes `api_name` as given [seed 003]."""
+        """The criteria as status replies and callbacks show them: each condition in the
+        form its request used. `{field: {id, api_name}, comparator, value}` is seed 002's
+        echo (CRM fills in the field's id: null for `$converted`, which has none); seed
+        003's Bigin callback echoes `{api_name, comparator, value}` as given."""
         if isinstance(node, crit.Group):
             return {
                 "group": [self.echo_criteria(module, n) for n in node.items],
                 "group_operator": node.operator,
             }
-        if self.product == "bigin":
+        if not node.field_form:
             return {"api_name": node.api_name, "comparator": node.comparator, "value": node.value}
         f = module.field(node.api_name)
         field_id = self.field_id(module, f) if f is not None else None
