@@ -16,15 +16,17 @@ from zsync import redact
 from zsync.commands.validate import OutputFormat
 from zsync.emulator_options import EmulatorSettings, emulator_config
 from zsync.errors import SpecError, UsageError
+from zsync.http.rates import limits_for
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
+from zsync.products import CALL_KINDS
 from zsync.progress import Progress
 from zsync.runner import run_plan
 from zsync.runs import started_run, state_dir_for
 from zsync.scheduler import RunOptions
 from zsync.spec import Spec, validate_spec
-from zsync.spec.model import Auth
+from zsync.spec.model import Auth, Connection
 
 
 def run(
@@ -188,5 +190,20 @@ def point_at_emulator(spec: Spec, demo: dict[str, str], base_url: str) -> Spec:
             changes["workspace"] = demo["analytics_workspace_id"]
         if connection.product == "creator":
             changes.update(owner=demo["creator_owner"], app=demo["creator_app"])
+        changes["limits"] = dataclasses.replace(
+            connection.limits, requests=_in_emulated_time(connection)
+        )
         connections[name] = dataclasses.replace(connection, **changes)
     return dataclasses.replace(spec, connections=connections)
+
+
+def _in_emulated_time(connection: Connection) -> tuple[tuple[str, int, float], ...]:
+    """The connection's per-minute limits as the embedded emulator keeps them: its minute
+    lasts 60 / EMULATOR_TIME_SCALE real seconds, and zsync waits no longer than it does."""
+    scaled = []
+    for kind in CALL_KINDS:
+        limits = limits_for(connection, kind)
+        if limits:
+            tightest = min(limits, key=lambda limit: limit.calls / limit.per)
+            scaled.append((kind, tightest.calls, tightest.per / EMULATOR_TIME_SCALE))
+    return tuple(scaled)
