@@ -19,7 +19,7 @@ from pathlib import Path
 from zsync.creates import create_recorded
 from zsync.downloads import checked_download
 from zsync.errors import RemoteJobFailed, ResultExpired
-from zsync.polling import poll_until_done
+from zsync.polling import Timed, poll_until_done
 from zsync.providers.base import Page, Provider, Status
 from zsync.sinks.atomic import unique_suffix
 from zsync.sinks.result import Output, ResultError, ResultWriter
@@ -29,6 +29,7 @@ from zsync.slots import JobSlot
 from zsync.spec.model import Job
 from zsync.state.recorder import Recorder
 from zsync.state.records import OutputRecord, RemoteJob, now
+from zsync.timings import Timings
 
 COPY_CHUNK = 1 << 20
 REREAD_LIMIT = 64 * 1024 * 1024  # results up to this size are read twice where Zoho can't vouch
@@ -49,6 +50,7 @@ class ExportRun:
     definition: str  # the job's definition hash: which earlier Zoho jobs may be reused
     root: Path  # the output directory, which the result must not leave
     progress: Progress = lambda message: None
+    timings: Timings | None = None  # what polling learns from, and tells
 
     async def run(self) -> OutputRecord:
         per_page = (self.job.output or "").endswith("/")
@@ -134,7 +136,7 @@ class ExportRun:
                     f"created {self.provider_name} job {remote_id}"
                     + (f" (page {page.number})" if page.number and page.number > 1 else "")
                 )
-            status = await self._poll(remote_id, index)
+            status = await self._poll(remote_id, index, fresh=known is None)
         return remote_id, status
 
     async def _create(self, page: Page, index: int) -> str:
@@ -147,14 +149,22 @@ class ExportRun:
             self.progress,
         )
 
-    async def _poll(self, remote_id: str, index: int) -> Status:
-        return await poll_until_done(
+    async def _poll(self, remote_id: str, index: int, *, fresh: bool) -> Status:
+        """Wait for a Zoho job; `fresh` when it was created just now (its age is known)."""
+        timings = self.timings if fresh else None
+        timed = Timed()
+        status = await poll_until_done(
             lambda: self.provider.status(remote_id),
             self.job.poll,
             lambda status: self.recorder.remote_state(
                 self.job.name, index, status.state, status.remote, status.records
             ),
+            expected=timings.expect(self.job.name) if timings else None,
+            timed=timed,
         )
+        if timings is not None and status.state == "completed":
+            timings.finished(self.job.name, timed)
+        return status
 
     async def _fetch(
         self, remote_id: str, status: Status, writer: ResultWriter

@@ -49,6 +49,21 @@ def definition_sha256(spec: Spec, job: Job) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def duration_key(spec: Spec, job: Job) -> str:
+    """A hash of what a job asks Zoho to do, not where its output goes: jobs with the same
+    key take about as long (polling learns from one for the others, across runs too)."""
+    action = {
+        key: value for key, value in dataclasses.asdict(job.action).items() if key != "connection"
+    }
+    document = {
+        "direction": job.direction,
+        "action": action,
+        "where": where(spec.connections[job.connection]),
+    }
+    text = json.dumps(document, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def import_target(spec: Spec, job: Job) -> tuple[str, str]:
     """(target, mode) of an import: where its rows land and how."""
     action = job.action

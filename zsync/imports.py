@@ -18,7 +18,7 @@ import dataclasses
 import io
 import zipfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -32,7 +32,7 @@ from zsync.errors import (
     RemoteJobFailed,
 )
 from zsync.fingerprints import IDEMPOTENT_MODES
-from zsync.polling import poll_until_done
+from zsync.polling import Timed, poll_until_done
 from zsync.providers.analytics_import import AnalyticsImportProvider, ImportStatus, multipart
 from zsync.providers.bulk_write import (
     MAX_FILE_BYTES,
@@ -49,6 +49,7 @@ from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Job, Results
 from zsync.state.recorder import Recorder
 from zsync.state.records import ImportRecord, OutputRecord, RemoteJob, now
+from zsync.timings import Timings
 
 COPY_CHUNK = 1 << 20
 DEAD_STATES = frozenset({"failed", "not_found", "expired"})
@@ -93,6 +94,7 @@ class ImportRun:
     target_name: str  # for people: table 'X', CRM module 'Y'
     mode: str
     reimport: bool  # --reimport: send even what may have landed before
+    timings: Timings | None = field(default=None, kw_only=True)  # polling learns from it
 
     async def prepare(
         self, max_bytes: int, max_rows: int | None = None
@@ -221,7 +223,17 @@ class ImportRun:
             except RemoteError as exc:
                 self.recorder.update_remote(self.job.name, index, refused=exc.code or "refused")
                 raise self.failed(layout, part, None, exc.message, exc.code) from exc
-            result = await poll_until_done(partial(status, job_id), self.job.poll, self.seen(index))
+            timed = Timed()
+            timings = self.timings
+            result = await poll_until_done(
+                partial(status, job_id),
+                self.job.poll,
+                self.seen(index),
+                expected=timings.expect(self.job.name) if timings else None,
+                timed=timed,
+            )
+            if timings is not None and result.state == "completed":
+                timings.finished(self.job.name, timed)
         if result.state != "completed":
             raise self.failed(layout, part, job_id, result.error or result.remote, result.remote)
         return job_id, result

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout, StateError
 from zsync.exports import ExportRun
-from zsync.fingerprints import describe_target, import_target
+from zsync.fingerprints import describe_target, duration_key, import_target
 from zsync.http.rates import Rates
 from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
@@ -29,6 +29,7 @@ from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
 from zsync.spec.semantics import import_roots_of
 from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, ErrorRecord, Outcome, OutputRecord, now
+from zsync.timings import Timings
 
 Reporter = Callable[[str], None]
 TASK_BATCH = 50
@@ -58,12 +59,16 @@ class Scheduler:
     _already_imported: set[str] = field(default_factory=set)  # skipped, yet satisfy needs
     _cancelled_as: tuple[str, str] = ("cancelled", "the run was interrupted")
     rates: Rates = field(default_factory=Rates)  # Zoho's per-minute limits, for every job
+    timings: Timings | None = None  # how long jobs of each kind take (made by run)
 
     async def run(self) -> None:
         spec = self.plan.spec
         slots = {key: asyncio.Semaphore(slot.cap) for key, slot in self.plan.slots.items()}
         overall = asyncio.Semaphore(self.options.max_parallel or len(self.plan.jobs) or 1)
         self._done = {name: asyncio.Event() for name in self.plan.jobs}
+        keys = {name: duration_key(spec, spec.jobs[name]) for name in self.plan.jobs}
+        self.timings = Timings(self.recorder, keys)
+        self.timings.load()
         for name, record in self.recorder.jobs.items():
             if record.status in DONE and name in self._done:
                 self._done[name].set()
@@ -174,6 +179,7 @@ class Scheduler:
             definition=self.recorder.jobs[job.name].definition_sha256,
             root=self.plan.spec.output_dir,
             progress=lambda message: self.report(f"{job.name}: {message}"),
+            timings=self.timings,
         )
         try:
             return await run.run()
@@ -210,6 +216,7 @@ class Scheduler:
             "target_name": describe_target(spec, job),
             "mode": mode,
             "reimport": job.name in self.options.reimport,
+            "timings": self.timings,
         }
         if isinstance(action, AnalyticsImport):
             provider = AnalyticsImportProvider(session, action)

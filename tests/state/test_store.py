@@ -26,7 +26,7 @@ from zsync.state.records import (
     now,
 )
 from zsync.state.sqlite import SqliteStore
-from zsync.state.store import JobPut, RemotePut, RunPut
+from zsync.state.store import DURATIONS_KEPT, DurationPut, JobPut, RemotePut, RunPut
 
 
 def _run(run_id: str = "20260101T000000Z-abcdef", scope: str = "/jobs.yaml") -> RunRecord:
@@ -237,3 +237,19 @@ async def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path) ->
     await asyncio.gather(
         release_soon(), take_lock(store, third, "jobs.yaml", wait=5, report=log.append)
     )
+
+
+def test_durations_keep_the_newest_few_of_each_kind(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    try:
+        changes = [DurationPut("a", n - 0.5, float(n), f"t{n}") for n in range(50)]
+        store.apply([*changes, DurationPut("b", None, 7.0, "t")])
+        found = store.durations(["a", "b", "c"])
+        # Newest first; the table never holds more than DURATIONS_KEPT of a kind.
+        assert found["a"] == [(n - 0.5, float(n)) for n in range(49, 49 - DURATIONS_KEPT, -1)]
+        assert found["b"] == [(None, 7.0)]
+        assert "c" not in found
+        (count,) = store._read("SELECT count(*) FROM durations WHERE key = 'a'")[0]
+        assert count == DURATIONS_KEPT
+    finally:
+        store.close()

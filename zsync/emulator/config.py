@@ -93,6 +93,9 @@ class EmulatorConfig:
     export_permission: bool = True
     job_rows_per_second: float = 100_000.0  # emulated processing speed of every bulk job
     job_wait_seconds: float = 2.0  # emulated seconds a job spends in each waiting state
+    # Benchmarking aid, not Zoho: every job lasts a duration drawn (seeded) from this range of
+    # emulated seconds, whatever its rows; (1.0, 1.0) makes every job last exactly a second.
+    job_seconds: tuple[float, float] | None = None
     analytics_result_lifetime: float = 3600.0  # [seed 000/001]
     crm_result_lifetime: float = 86_400.0  # [doc?] "about a day"
     creator_cursor_lifetime: float = 900.0  # [seed 004] 15 minutes

@@ -8,6 +8,7 @@ state directly (read stored rows, flip faults, advance a manual clock).
 from __future__ import annotations
 
 import fnmatch
+import random
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ class Emulator:
         self.export_permission = self.config.export_permission
         self.tables: dict[tuple[str, str], Table] = {}
         self._job_counter = 0
+        self._durations = random.Random(self.config.seed)  # job_seconds draws
         # Imported late: product models need the names above and import this module for typing.
         from zsync.emulator.analytics.models import AnalyticsState
         from zsync.emulator.creator.models import CreatorState
@@ -139,6 +141,11 @@ class Emulator:
     def new_timeline(self, rows: int, fails: bool) -> Timeline:
         """The phases of a job over `rows` rows that starts now, at the configured speed."""
         config = self.config
+        if config.job_seconds is not None:
+            low, high = config.job_seconds
+            seconds = low if low == high else self._durations.uniform(low, high)
+            # A tenth waiting in each of ADDED and QUEUED, the rest running.
+            return Timeline(self.clock.now(), seconds / 10, seconds * 0.8, fails)
         return Timeline.for_rows(
             self.clock.now(), rows, config.job_rows_per_second, config.job_wait_seconds, fails
         )

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from zsync.errors import StateError
 from zsync.state.records import JobRecord, RemoteJob, RunRecord, StateChange, now
-from zsync.state.store import Change, JobPut, RemotePut, RunPut, StateStore
+from zsync.state.store import Change, DurationPut, JobPut, RemotePut, RunPut, StateStore
 
 MAX_BATCH = 2_000
 
@@ -125,6 +125,10 @@ class Recorder:
             count=current.count if count is None else count,
         )
 
+    def duration(self, key: str, lower: float | None, upper: float) -> None:
+        """Keep how long a Zoho job of this kind took (polling learns from it)."""
+        self._send(DurationPut(key, lower, upper, now()))
+
     def _send(self, change: Change) -> None:
         self.changes += 1
         self._queue.put(change)
@@ -164,8 +168,10 @@ def _coalesced(changes: list[Change]) -> list[Change]:
             latest[(RemotePut, change.run_id, change.job, change.position)] = change
         elif isinstance(change, JobPut):
             latest[(JobPut, change.run_id, change.name)] = change
-        else:
+        elif isinstance(change, RunPut):
             latest[(RunPut, change.run.run_id)] = change
+        else:  # every duration is a row of its own
+            latest[(DurationPut, len(latest))] = change
     return list(latest.values())
 
 

@@ -15,7 +15,15 @@ from collections.abc import Callable, Sequence
 
 from zsync import redact
 from zsync.state.records import JobRecord, LandedImport, LockHolder, Outcome, RunRecord
-from zsync.state.store import Change, JobPut, LockResult, RemotePut, RunPut, StateStore
+from zsync.state.store import (
+    Change,
+    DurationPut,
+    JobPut,
+    LockResult,
+    RemotePut,
+    RunPut,
+    StateStore,
+)
 
 
 class RedactedStore:
@@ -59,6 +67,9 @@ class RedactedStore:
     ) -> list[LandedImport]:
         return self.store.landed_imports(sha256, stored_target(target), mode, besides=besides)
 
+    def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
+        return self.store.durations(keys)
+
     def close(self) -> None:
         self.store.close()
 
@@ -71,6 +82,8 @@ def stored_target(target: str) -> str:
 
 
 def _redacted(change: Change) -> Change:
+    if isinstance(change, DurationPut):
+        return change  # a hash and numbers
     if isinstance(change, RemotePut):
         return change._replace(remote=redact.scrub(change.remote))
     if isinstance(change, JobPut):

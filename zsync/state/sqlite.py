@@ -38,7 +38,15 @@ from zsync.state.records import (
     RemoteJob,
     RunRecord,
 )
-from zsync.state.store import Change, JobPut, LockResult, RemotePut, RunPut
+from zsync.state.store import (
+    DURATIONS_KEPT,
+    Change,
+    DurationPut,
+    JobPut,
+    LockResult,
+    RemotePut,
+    RunPut,
+)
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -76,6 +84,15 @@ CREATE TABLE IF NOT EXISTS remote_jobs (
     PRIMARY KEY (run_id, job, idx)
 ) WITHOUT ROWID;  -- one B-tree, not a table and an index: the most frequent write
 CREATE TABLE IF NOT EXISTS locks (scope TEXT PRIMARY KEY, holder TEXT NOT NULL);
+-- Added in a later zsync without a format change: an older zsync ignores the table.
+CREATE TABLE IF NOT EXISTS durations (
+    key TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    lower REAL,
+    upper REAL NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS durations_by_key ON durations (key, seq);
 """
 
 
@@ -315,6 +332,33 @@ class SqliteStore:
             )
         return found
 
+    def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
+        found: dict[str, list[tuple[float | None, float]]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # SQLite's bound on parameters
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._read(
+                f"SELECT key, lower, upper FROM durations WHERE key IN ({marks}) ORDER BY seq DESC",
+                chunk,
+            )
+            for key, lower, upper in rows:
+                found.setdefault(key, []).append((lower, upper))
+        return found
+
+
+def _put_duration(db: sqlite3.Connection, change: DurationPut) -> None:
+    db.execute(
+        "INSERT INTO durations (key, lower, upper, at) VALUES (?, ?, ?, ?)",
+        (change.key, change.lower, change.upper, change.at),
+    )
+    # Keep the newest few of the key: the table stays small however many runs go by.
+    db.execute(
+        "DELETE FROM durations WHERE key = ? AND seq <= ("
+        "SELECT seq FROM durations WHERE key = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+        (change.key, change.key, DURATIONS_KEPT),
+    )
+
 
 def _put_run(db: sqlite3.Connection, change: RunPut) -> None:
     run = change.run
@@ -375,4 +419,5 @@ _APPLY: dict[type, Callable[[sqlite3.Connection, Any], None]] = {
     RunPut: _put_run,
     JobPut: _put_job,
     RemotePut: _put_remote,
+    DurationPut: _put_duration,
 }

@@ -48,7 +48,20 @@ class RemotePut(NamedTuple):
     remote: RemoteJob
 
 
-Change = RunPut | JobPut | RemotePut
+class DurationPut(NamedTuple):
+    """How long one Zoho job of a kind took, seen from zsync: still unfinished `lower`
+    seconds after its create answered (None: never seen so), finished at `upper`. `key` is
+    a hash of what the job does (`fingerprints.duration_key`); the newest few per key are
+    kept (the store drops older ones)."""
+
+    key: str
+    lower: float | None
+    upper: float
+    at: str
+
+
+Change = RunPut | JobPut | RemotePut | DurationPut
+DURATIONS_KEPT = 20  # per key: what polling learns from
 
 
 class LockResult(NamedTuple):
@@ -93,5 +106,8 @@ class StateStore(Protocol):
     ) -> list[LandedImport]:
         """Imports of the same file into the same target and mode that landed rows (or may
         have), in runs other than `besides`; newest first."""
+
+    def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
+        """The kept (lower, upper) durations of each key that has any, newest first."""
 
     def close(self) -> None: ...
