@@ -107,7 +107,7 @@ def start_emulator(time_scale: float) -> Emulator:
     raise SystemExit("the emulator did not start")
 
 
-def job_file(emulator: Emulator, jobs: int, cap: int) -> str:
+def job_file(emulator: Emulator, jobs: int, cap: int, time_scale: float = 10_000.0) -> str:
     auth = ", ".join(f'{key}: "{value}"' for key, value in emulator.auth.items())
     lines = [
         "version: 1",
@@ -116,7 +116,9 @@ def job_file(emulator: Emulator, jobs: int, cap: int) -> str:
         "    product: crm",
         f'    base_url: "{emulator.base_url}"',
         f"    auth: {{{auth}}}",
-        f"    limits: {{exports: {cap}}}",
+        # CRM's 10 downloads a minute, in the emulator's minute (which enforces it).
+        f"    limits: {{exports: {cap}, requests: {{download: {{calls: 10, per: "
+        f"{60 / time_scale:g}}}}}}}",
         "defaults:",
         "  poll: {first: 5ms, max: 20ms, timeout: 10m}",
         "  retry: {attempts: 4, backoff: 5ms}",
@@ -240,7 +242,7 @@ def throughput(
     emulator = start_emulator(time_scale)
     try:
         spec_path = Path(tempfile.mkdtemp(prefix="round-", dir=scratch)) / "jobs.yaml"
-        spec_path.write_text(job_file(emulator, jobs, cap))
+        spec_path.write_text(job_file(emulator, jobs, cap, time_scale))
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(1, mp_context=spawn) as pool:
             pool.submit(_noop).result()  # the child is up and zsync imported before timing
