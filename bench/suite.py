@@ -5,6 +5,8 @@
     python bench/suite.py --only makespan --only cli_start --json results.json
 
 A scenario is a module in bench/scenarios/ with `NAME` and `run(smoke: bool) -> list[Figure]`.
+One that mostly waits (`BACKGROUND = True`: poll_economy, five minutes of real-time jobs
+that use little CPU) runs in a process of its own beside the others.
 Exit status: 0 when every goal holds (always 0 with --smoke, whose sizes prove nothing), 1
 otherwise; a scenario that crashes is reported and counts as a miss.
 """
@@ -15,7 +17,9 @@ import argparse
 import importlib
 import json
 import pkgutil
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -51,6 +55,20 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _start_apart(name: str, smoke: bool) -> tuple[subprocess.Popen[bytes], Path]:
+    out = Path(tempfile.mkdtemp(prefix="zsync-bench-")) / f"{name}.json"
+    command = [sys.executable, __file__, "--only", name, "--json", str(out)]
+    print(f"-- {name} (in a process of its own)", file=sys.stderr, flush=True)
+    process = subprocess.Popen(
+        [*command, *(["--smoke"] if smoke else [])], stdout=subprocess.DEVNULL
+    )
+    return process, out
+
+
+def _fields(figure: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in figure.items() if key != "ratio"}
+
+
 def _number(value: float | None) -> str:
     if value is None:
         return ""
@@ -72,8 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     crashed: list[str] = []
     started = time.monotonic()
-    for name, module in modules.items():
-        if args.only and name not in args.only:
+    chosen = {n: m for n, m in modules.items() if not args.only or n in args.only}
+    background = {
+        name: _start_apart(name, args.smoke)
+        for name, module in chosen.items()
+        if getattr(module, "BACKGROUND", False) and len(chosen) > 1
+    }
+    for name, module in chosen.items():
+        if name in background:
             continue
         print(f"-- {name}", file=sys.stderr, flush=True)
         begun = time.monotonic()
@@ -83,6 +107,16 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             crashed.append(name)
         print(f"   {name}: {time.monotonic() - begun:.1f} s", file=sys.stderr, flush=True)
+    for name, (process, out) in background.items():
+        code = process.wait()
+        try:
+            apart = json.loads(out.read_text())
+            figures.extend(Figure(**_fields(f)) for f in apart["figures"])
+            crashed.extend(apart["crashed"])
+        except (OSError, ValueError, KeyError):
+            crashed.append(name)
+        if code not in (0, 1):
+            crashed.append(name)
     print(table(figures))
     if crashed:
         print(f"crashed: {', '.join(crashed)}")
