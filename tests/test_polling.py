@@ -75,3 +75,15 @@ def test_one_outlier_each_way_is_ignored() -> None:
     expected = Expectation.of(bounds)
     assert expected is not None
     assert 9.0 <= expected.low <= expected.high <= 11.0, expected
+
+
+def test_history_of_widely_varying_durations_still_checks_every_max() -> None:
+    expected = Expectation.of([(5.0, 6.0), (3000.0, 3100.0)])
+    assert expected is not None
+    ages = []
+    for age in check_ages(POLL, expected, random.Random(1)):
+        ages.append(age)
+        if age > 4000:
+            break
+    gaps = [b - a for a, b in itertools.pairwise(ages)]
+    assert max(gaps) <= POLL.max + 1e-9

@@ -90,7 +90,7 @@ def check_ages(poll: Poll, expected: Expectation | None, rng: random.Random) -> 
     else:
         # A step apart, ending at the longest duration seen (a job that long is seen there);
         # at least one check before it, whose answer narrows the estimate either way.
-        step = expected.step
+        step = min(expected.step, poll.max)  # durations that vary widely: never past max
         before = max(1, math.floor((expected.high - expected.low) / step + 1e-9))
         age = max(expected.high - before * step, MIN_STEP)
         while age < expected.high + EXTRA_STEPS * step - 1e-9:
