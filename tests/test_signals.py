@@ -205,18 +205,26 @@ async def test_a_signal_during_any_other_command_exits_cleanly(tmp_path) -> None
     big_job_file(tmp_path, 20_000)  # validate takes ~1.5 s of it, plan ~4 s: signals land inside
     SqliteStore(tmp_path / ".zsync" / "state.db").close()
     commands = [
-        (["validate", "jobs.yaml"], (0.1, 0.25, 0.8)),
-        (["plan", "jobs.yaml", "--output", "json"], (0.1, 0.25, 0.8)),
-        (["status"], (0.1, 0.25)),
-        (["runs"], (0.1, 0.25)),
+        (["validate", "jobs.yaml"], (0.1, 0.25, 0.8), None),
+        (["plan", "jobs.yaml", "--output", "json"], (0.1, 0.25, 0.8), None),
+        # These two end in about 0.2 s on an empty store (they import only what they need), so
+        # a signal may come too late when the machine is busy: their own exit code (status: no
+        # runs recorded) is accepted then, as long as one signal of each kind got there.
+        (["status"], (0.06, 0.12), 2),
+        (["runs"], (0.06, 0.12), 0),
     ]
-    for args, delays in commands:
+    for args, delays, ended_first in commands:
+        landed: set[signal.Signals] = set()
         for delay in delays:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 code, _, stderr = await signalled(args, tmp_path, signum, delay)
                 where = f"zsync {' '.join(args)}, {signum.name} after {delay}s:\n{stderr}"
+                if code == ended_first and "Traceback" not in stderr:
+                    continue
                 assert code == EXIT[signum], where
                 assert stderr.strip().splitlines()[-1] == "zsync: interrupted", where
+                landed.add(signum)
+        assert landed == {signal.SIGINT, signal.SIGTERM}, f"zsync {args}: signal it sooner"
 
 
 async def test_a_signal_kept_while_the_run_is_recorded_stops_it_before_any_job(tmp_path) -> None:

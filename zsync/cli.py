@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from zsync import interrupts
 
-# Ctrl-C while the rest loads (a third of a second: click, aiohttp, jsonschema...) would print
+# Ctrl-C while the rest loads (click, then a command's own modules) would print
 # an import's traceback: until main() takes over, a signal ends the process quietly.
 _LOADING = interrupts.quiet_while_loading()
 
 import sys
-import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from zsync import __version__, redact
-from zsync.commands.plan import plan as plan_command
-from zsync.commands.run import run as run_command
-from zsync.commands.runs import DEFAULT_LIMIT
-from zsync.commands.runs import runs as runs_command
-from zsync.commands.schema import schema as schema_command
-from zsync.commands.status import status as status_command
-from zsync.commands.validate import OutputFormat
-from zsync.commands.validate import validate as validate_command
-from zsync.durations import parse_duration
+from zsync import __version__
+from zsync.commands import DEFAULT_RUNS_LIMIT
 from zsync.emulator_options import (
     EmulatorSettings,
     SectionedCommand,
@@ -32,6 +24,11 @@ from zsync.emulator_options import (
     emulator_options,
 )
 from zsync.errors import ExitCode, ZsyncError
+
+# Each command imports its module when it runs, not here: `zsync --help` and `zsync validate`
+# shouldn't load aiohttp, the state store or the emulator (tests/test_start.py checks).
+if TYPE_CHECKING:
+    from zsync.commands import OutputFormat
 
 SPEC = click.Path(dir_okay=False, path_type=str)
 OUTPUT = click.option(
@@ -93,6 +90,8 @@ def validate(spec: str, output: OutputFormat, strict: bool) -> None:
     variables are warnings here (so a pull-request check without secrets still passes)
     unless --strict is given. Exits 0 when valid, 2 when not.
     """
+    from zsync.commands.validate import validate as validate_command
+
     _exit(lambda: validate_command(spec, output=output, strict=strict))
 
 
@@ -109,6 +108,8 @@ def plan(
     Lists the selected jobs in dependency waves, the concurrency slot each one takes and its
     cap, the documented Zoho limits that apply, and the fewest API calls the run costs.
     """
+    from zsync.commands.plan import plan as plan_command
+
     _exit(lambda: plan_command(spec, select=select, exclude=exclude, output=output))
 
 
@@ -214,6 +215,8 @@ def run(
     3 an import finished but Zoho refused some rows, 4 a job timed out, 5 another run of
     this job file holds its lock, 130/143 interrupted.
     """
+    from zsync.commands.run import run as run_command
+
     _exit(
         lambda: run_command(
             spec,
@@ -236,6 +239,8 @@ def run(
 def _duration(option: str, value: str | None) -> float | None:
     if value is None:
         return None
+    from zsync.durations import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -296,6 +301,8 @@ def emulator(
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of job files (for editors: yaml-language-server, VS Code)."""
+    from zsync.commands.schema import schema as schema_command
+
     _exit(schema_command)
 
 
@@ -328,6 +335,8 @@ def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
       zsync status 20250301T101500Z-a1b2c3 --state-dir /data/.zsync
       zsync status --output json | jq '.jobs[] | select(.status == "failed")'
     """
+    from zsync.commands.status import status as status_command
+
     _exit(lambda: status_command(run_id, state_dir=state_dir, output=output))
 
 
@@ -336,7 +345,7 @@ def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
-    default=DEFAULT_LIMIT,
+    default=DEFAULT_RUNS_LIMIT,
     show_default=True,
     metavar="N",
     help="Show the newest N runs.",
@@ -355,6 +364,8 @@ def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
       zsync runs --limit 5 --state-dir /data/.zsync
       zsync runs --output json
     """
+    from zsync.commands.runs import runs as runs_command
+
     _exit(lambda: runs_command(state_dir=state_dir, limit=limit, output=output))
 
 
@@ -363,6 +374,8 @@ def _exit(command: Callable[[], int]) -> None:
 
     Secrets the command registers are masked in all it prints, its errors included (and
     forgotten after it: a test process runs many commands)."""
+    from zsync import redact
+
     with redact.scope():
         try:
             code = command()
@@ -372,6 +385,8 @@ def _exit(command: Callable[[], int]) -> None:
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click prints these itself
         except Exception:  # a bug in zsync: its traceback helps, its secrets don't
+            import traceback
+
             sys.stderr.write(redact.text(traceback.format_exc()))
             code = 1
     sys.exit(int(code))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from zsync.errors import UsageError
-from zsync.http.rates import limits_for, organisation_of, user_of
+from zsync.http.limits import limits_for, organisation_of, user_of
 from zsync.products import (
     CALL_KINDS,
     CAPS,

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from zsync import redact
-from zsync.commands.validate import OutputFormat
+from zsync.commands import OutputFormat
 from zsync.durations import format_duration
 from zsync.errors import ExitCode
 from zsync.http.hosts import hosts_for

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from zsync import redact
-from zsync.commands.validate import OutputFormat
+from zsync.commands import OutputFormat
 from zsync.emulator_options import EmulatorSettings, emulator_config
 from zsync.errors import SpecError, UsageError
 from zsync.http.rates import limits_for

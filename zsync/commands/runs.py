@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from zsync import redact
+from zsync.commands import DEFAULT_RUNS_LIMIT, OutputFormat
 from zsync.commands.status import (
     DEFAULT_STATE_DIR,
     duration,
@@ -16,11 +17,10 @@ from zsync.commands.status import (
     reading,
     when,
 )
-from zsync.commands.validate import OutputFormat
 from zsync.errors import ExitCode
 from zsync.state.records import RunRecord
 
-DEFAULT_LIMIT = 20
+DEFAULT_LIMIT = DEFAULT_RUNS_LIMIT
 # Counts read best with the finished statuses first, in the order a person looks for them.
 STATUS_ORDER = (
     "succeeded",

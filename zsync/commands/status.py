@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from zsync import redact, runs
-from zsync.commands.validate import OutputFormat
+from zsync.commands import OutputFormat
 from zsync.errors import ExitCode, StateError, UsageError
 from zsync.manifest import render
 from zsync.sizes import human_bytes

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Literal
 
 import click
 
 from zsync import redact
+from zsync.commands import OutputFormat
 from zsync.errors import ExitCode
 from zsync.spec import validate_spec
 from zsync.spec.load import LoadResult
-
-OutputFormat = Literal["text", "json"]
 
 
 def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) -> int:

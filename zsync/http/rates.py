@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from zsync.durations import format_duration
-from zsync.products import RATE_LIMITS, CallKind, Product, RateLimit
+from zsync.http.limits import limits_for, organisation_of, user_of
+from zsync.products import CallKind
 from zsync.spec.model import Connection
 
 
@@ -146,27 +146,3 @@ class Rates:
 
     def waited(self) -> float:
         return sum(window.waited for window in self._windows.values())
-
-
-def limits_for(connection: Connection, kind: CallKind) -> tuple[RateLimit, ...]:
-    """The limits a connection's requests of `kind` keep to: Zoho's documented ones, or the
-    job file's own (`limits.requests`), which replace them for that kind."""
-    own = connection.limits.for_requests(kind)
-    if own is not None:
-        calls, per = own
-        return (RateLimit(calls, per, "organisation", "the job file's limits.requests"),)
-    product: Product = connection.product
-    return RATE_LIMITS.get((product, kind), ())
-
-
-def organisation_of(connection: Connection) -> str:
-    """Connections reaching the same organisation of the same product share its limits."""
-    org = connection.org_id or connection.owner or f"connection:{connection.name}"
-    where = connection.base_url or connection.dc
-    return f"{connection.product}/{where}/{org}"
-
-
-def user_of(connection: Connection) -> str:
-    # A refresh token belongs to one user; only its digest is kept, never the secret itself.
-    auth = connection.auth
-    return hashlib.sha256(f"{auth.client_id}\0{auth.refresh_token}".encode()).hexdigest()[:16]
