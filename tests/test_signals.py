@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -250,3 +251,23 @@ async def test_a_signal_kept_while_the_run_is_recorded_stops_it_before_any_job(t
     assert {job["status"] for job in jobs.values()} == {"skipped"}
     assert jobs["sales"]["reason"] == "not started: the run was interrupted (SIGTERM)"
     assert jobs["sales_again"]["reason"] == "needs sales, which was skipped"
+
+
+def test_a_signal_while_a_command_loads_ends_the_process_even_if_swallowed() -> None:
+    """Commands import their modules when they start. A signal then must not depend on an
+    exception getting through: a library's bare `except:` at import would swallow it."""
+    script = (
+        "import os, signal, sys, time\n"
+        "from zsync import interrupts\n"
+        "interrupts.raise_on_signals()\n"
+        "with interrupts.loading():\n"
+        "    try:  # an import that swallows everything\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(1)\n"
+        "    except BaseException:\n"
+        "        pass\n"
+        "print('went on')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (143, ""), done
+    assert done.stderr == "zsync: interrupted\n"

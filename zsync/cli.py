@@ -90,7 +90,8 @@ def validate(spec: str, output: OutputFormat, strict: bool) -> None:
     variables are warnings here (so a pull-request check without secrets still passes)
     unless --strict is given. Exits 0 when valid, 2 when not.
     """
-    from zsync.commands.validate import validate as validate_command
+    with interrupts.loading():
+        from zsync.commands.validate import validate as validate_command
 
     _exit(lambda: validate_command(spec, output=output, strict=strict))
 
@@ -108,7 +109,8 @@ def plan(
     Lists the selected jobs in dependency waves, the concurrency slot each one takes and its
     cap, the documented Zoho limits that apply, and the fewest API calls the run costs.
     """
-    from zsync.commands.plan import plan as plan_command
+    with interrupts.loading():
+        from zsync.commands.plan import plan as plan_command
 
     _exit(lambda: plan_command(spec, select=select, exclude=exclude, output=output))
 
@@ -215,7 +217,8 @@ def run(
     3 an import finished but Zoho refused some rows, 4 a job timed out, 5 another run of
     this job file holds its lock, 130/143 interrupted.
     """
-    from zsync.commands.run import run as run_command
+    with interrupts.loading():
+        from zsync.commands.run import run as run_command
 
     _exit(
         lambda: run_command(
@@ -284,7 +287,8 @@ def emulator(
     limits and errors. The rates inject faults at random (seeded by --seed), so a client's
     retries can be exercised. Stop it with Ctrl-C.
     """
-    from zsync.emulator import serve
+    with interrupts.loading():
+        from zsync.emulator import serve
 
     config = emulator_config(
         emulator_settings,
@@ -301,7 +305,8 @@ def emulator(
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of job files (for editors: yaml-language-server, VS Code)."""
-    from zsync.commands.schema import schema as schema_command
+    with interrupts.loading():
+        from zsync.commands.schema import schema as schema_command
 
     _exit(schema_command)
 
@@ -335,7 +340,8 @@ def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
       zsync status 20250301T101500Z-a1b2c3 --state-dir /data/.zsync
       zsync status --output json | jq '.jobs[] | select(.status == "failed")'
     """
-    from zsync.commands.status import status as status_command
+    with interrupts.loading():
+        from zsync.commands.status import status as status_command
 
     _exit(lambda: status_command(run_id, state_dir=state_dir, output=output))
 
@@ -364,7 +370,8 @@ def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
       zsync runs --limit 5 --state-dir /data/.zsync
       zsync runs --output json
     """
-    from zsync.commands.runs import runs as runs_command
+    with interrupts.loading():
+        from zsync.commands.runs import runs as runs_command
 
     _exit(lambda: runs_command(state_dir=state_dir, limit=limit, output=output))
 

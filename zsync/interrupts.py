@@ -3,8 +3,9 @@ with a traceback.
 
 What the first signal does depends on where the process is:
 
-- while the CLI's modules load (`quiet_while_loading`, a third of a second): nothing has
-  happened yet, so the process ends there and then;
+- while the CLI's modules load (`quiet_while_loading`), and while a command's own modules
+  load when it starts (`loading`): nothing has happened yet, so the process ends there and
+  then;
 - in a command's own code (`raise_on_signals`): `Interrupted` is raised, and the CLI turns it
   into the exit code;
 - in `zsync run`'s event loop (`RunInterrupts`): until the run holds its lock, the run is
@@ -64,6 +65,19 @@ def quiet_while_loading() -> dict[int, Any]:
     """Make a signal end the process at once; returns the handlers it replaced, for
     `restore`. Nothing is done outside the main thread (signals are only handled there)."""
     return _install(lambda signum, frame: exit_now(signum))
+
+
+@contextlib.contextmanager
+def loading() -> Iterator[None]:
+    """While a command's modules load (each command imports its own when it runs): nothing
+    has happened yet, so a signal ends the process at once. Raising there is no good: an
+    exception raised inside an import can be swallowed by a library's bare `except:`, and
+    the command would go on as if no signal had come."""
+    previous = quiet_while_loading()
+    try:
+        yield
+    finally:
+        restore(previous)
 
 
 def raise_on_signals() -> None:
