@@ -21,6 +21,8 @@ DEFAULT_OUTPUT_DIR = "exports"
 
 @dataclass(frozen=True)
 class Auth:
+    """A connection's OAuth client and refresh token (never shown)."""
+
     client_id: str
     client_secret: str
     refresh_token: str
@@ -31,6 +33,8 @@ class Auth:
 
 @dataclass(frozen=True)
 class Limits:
+    """What a connection lowers (or sets) of Zoho's limits: jobs at once, requests a window."""
+
     exports: int | None = None
     imports: int | None = None
     # (kind of request, calls, per seconds): replaces Zoho's documented limit for that kind
@@ -45,6 +49,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class Connection:
+    """One Zoho account of a product: where it lives and how to sign in."""
+
     name: str
     product: Product
     dc: str
@@ -59,6 +65,8 @@ class Connection:
 
 @dataclass(frozen=True)
 class Poll:
+    """How a job's status is checked: first check, longest wait, whole-job timeout (seconds)."""
+
     first: float
     max: float
     timeout: float
@@ -66,6 +74,8 @@ class Poll:
 
 @dataclass(frozen=True)
 class Retry:
+    """How often a failed request is tried again, and the first backoff (seconds)."""
+
     attempts: int
     backoff: float
 
@@ -81,6 +91,8 @@ class Results:
 
 @dataclass(frozen=True)
 class Condition:
+    """One criteria condition: a field, a comparator, a value."""
+
     api_name: str
     comparator: str
     value: Any
@@ -88,6 +100,8 @@ class Condition:
 
 @dataclass(frozen=True)
 class Group:
+    """Criteria joined by and/or."""
+
     operator: Literal["and", "or"]
     members: tuple[Criterion, ...]
 
@@ -103,6 +117,8 @@ DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "space": " ", "pipe":
 
 @dataclass(frozen=True)
 class AnalyticsExport:
+    """An Analytics export of a view or an SQL query."""
+
     connection: str
     view: str | None = None
     sql: str | None = None
@@ -134,6 +150,8 @@ class BulkReadExport:
 
 @dataclass(frozen=True)
 class CreatorExport:
+    """A Creator bulk read of a report."""
+
     connection: str
     report: str
     criteria: str | None = None
@@ -143,6 +161,8 @@ class CreatorExport:
 
 @dataclass(frozen=True)
 class AnalyticsImport:
+    """An Analytics import of a CSV file into a table."""
+
     connection: str
     table: str
     file: str
@@ -158,6 +178,8 @@ class AnalyticsImport:
 
 @dataclass(frozen=True)
 class BulkWriteImport:
+    """A CRM bulk write of a CSV file into a module."""
+
     connection: str
     module: str
     file: str
@@ -174,6 +196,8 @@ Import = AnalyticsImport | BulkWriteImport
 
 @dataclass(frozen=True)
 class Job:
+    """One job of the file: an export or an import, and how it is run."""
+
     name: str
     action: Export | Import
     poll: Poll
@@ -207,6 +231,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Spec:
+    """A whole job file, checked: its connections and jobs."""
+
     path: Path
     output_dir: Path
     connections: Mapping[str, Connection]
