@@ -4,11 +4,10 @@ Data goes to a temporary sibling of the destination (same filesystem, so the fin
 atomic) while its size and sha256 are computed; `commit` renames it into place, anything
 else removes it. An earlier good file at the destination stays untouched until the commit.
 
-A big chunk is written and hashed on a worker thread while the caller prepares the next one
-(both release the GIL: on two cores, a 1 GiB export's writing and hashing cost it next to
-nothing). One chunk at a time is in flight, so the order is kept and memory stays bounded;
-a write's error is raised by the next call (`write`, `mark`, `rollback`, `commit`), so it
-can never go unseen into a committed file.
+A big chunk is written and hashed a step behind (behind.py) while the caller prepares the
+next one: on two cores, a 1 GiB export's writing and hashing cost it next to nothing. A
+write's error is raised by the next call (`write`, `mark`, `rollback`, `commit`), so it can
+never go unseen into a committed file.
 """
 
 from __future__ import annotations
@@ -17,25 +16,15 @@ import hashlib
 import itertools
 import os
 import shutil
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, NamedTuple, Self
 
+from zsync.sinks.behind import OneBehind
+
 TEMP_MARK = ".zsync-tmp-"
 _serial = itertools.count(1)
-BACKGROUND_MIN = 256 * 1024  # smaller writes cost less than a hand-off to another thread
-_writers: ThreadPoolExecutor | None = None
-_writers_lock = threading.Lock()
-
-
-def _background() -> ThreadPoolExecutor:
-    global _writers
-    with _writers_lock:
-        if _writers is None:
-            _writers = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="zsync-write")
-        return _writers
+BEHIND_MIN = 256 * 1024  # smaller writes cost less than a hand-off to another thread
 
 
 def unique_suffix() -> str:
@@ -95,7 +84,7 @@ class AtomicFile(_AllOrNothing):
         self.temp_path = destination.with_name(f".{destination.name}{TEMP_MARK}{unique_suffix()}")
         self._file: BinaryIO | None = None
         self._hash = hashlib.sha256()
-        self._pending: Future[None] | None = None  # the chunk a worker is writing
+        self._behind = OneBehind()  # the chunk a worker is writing
         self.bytes = 0
         self.committed = False
         self.aborted = False
@@ -113,12 +102,12 @@ class AtomicFile(_AllOrNothing):
         return self._file
 
     def write(self, data: bytes) -> None:
-        self._settle()
-        if len(data) >= BACKGROUND_MIN and type(data) is bytes:  # immutable: safe to hand off
+        if len(data) >= BEHIND_MIN and type(data) is bytes:  # immutable: safe to hand off
             if self.aborted:
                 raise ValueError(f"{self.destination}: written after it was abandoned")
-            self._pending = _background().submit(self._write_now, data)
+            self._behind.run(self._write_now, data)
         else:
+            self._behind.wait()
             self._write_now(data)
 
     def _write_now(self, data: bytes) -> None:
@@ -126,19 +115,13 @@ class AtomicFile(_AllOrNothing):
         self._hash.update(data)
         self.bytes += len(data)
 
-    def _settle(self) -> None:
-        """Wait for the chunk in flight; raise its error, if it had one."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
     def mark(self) -> Mark:
-        self._settle()
+        self._behind.wait()
         return Mark(self.bytes, self._hash.copy())
 
     def rollback(self, mark: Mark) -> None:
         """Forget everything written since `mark`."""
-        self._settle()
+        self._behind.wait()
         if self._file is not None:
             self._file.flush()
             self._file.truncate(mark.bytes)
@@ -147,7 +130,7 @@ class AtomicFile(_AllOrNothing):
         self._hash = mark.hash.copy()
 
     def commit(self) -> WrittenFile:
-        self._settle()
+        self._behind.wait()
         handle = self._open()
         handle.flush()
         os.fsync(handle.fileno())
@@ -160,9 +143,7 @@ class AtomicFile(_AllOrNothing):
 
     def abort(self) -> None:
         self.aborted = True
-        pending = self._pending
-        if pending is not None:  # let it finish (one chunk) before the file goes
-            pending.exception()
+        self._behind.drain()  # one chunk: let it finish before the file goes
         if self._file is not None and not self._file.closed:
             self._file.close()
         self.temp_path.unlink(missing_ok=True)
