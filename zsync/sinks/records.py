@@ -59,6 +59,20 @@ def count_records(data: bytes, start: int = 0, end: int | None = None) -> int:
     return outside(kept).count(NEWLINE)
 
 
+def whole_records(data: bytes, start: int = 0) -> tuple[int, int]:
+    """(the records that end in data[start:], the offset just past the last of them, or
+    `start` if none): one C pass over data[start:] for both."""
+    if data.find(QUOTE, start) < 0:
+        return data.count(NEWLINE, start), max(start, data.rfind(NEWLINE, start) + 1)
+    kept = data.translate(None, deletions(QUOTE + NEWLINE))
+    if start:  # drop the separators of data[:start] (a small slice: no copy of the rest)
+        kept = kept[len(data[:start].translate(None, deletions(QUOTE + NEWLINE))) :]
+    records = outside(kept).count(NEWLINE)
+    if not records:
+        return 0, start
+    return records, last_record_end(data, start, quotes=kept.count(QUOTE))
+
+
 def last_record_end(
     data: bytes, start: int = 0, end: int | None = None, *, quotes: int | None = None
 ) -> int:
