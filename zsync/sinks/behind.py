@@ -1,7 +1,7 @@
 """Work that runs a step behind its caller, on a worker thread: hashing and writing chunks.
 
-sha256 and file writes release the GIL, so on a second core they cost the caller next to
-nothing while it reads, inflates or scans the next chunk. One call at a time is in flight,
+Reads, sha256 and file writes release the GIL, so on a second core they cost the caller next
+to nothing while it inflates or scans another chunk. One call at a time is in flight,
 so the calls keep their order and memory stays bounded (the caller must not change what it
 handed over until the next call or `wait`); an error is raised by the next call or `wait`,
 so it can't go unseen.
@@ -36,11 +36,10 @@ class OneBehind:
         self.wait()
         self._pending = _workers().submit(call, *args)
 
-    def wait(self) -> None:
-        """Wait for the call in flight; raise its error, if it had one."""
+    def wait(self) -> Any:
+        """Wait for the call in flight: its result, or its error raised."""
         pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        return None if pending is None else pending.result()
 
     def drain(self) -> None:
         """Wait for the call in flight, ignoring its error (the work is being abandoned)."""

@@ -20,6 +20,7 @@ from typing import Any
 from zsync.sinks.records import (
     NEWLINE,
     QUOTE,
+    Buffer,
     deletions,
     last_record_end,
     next_record_end,
@@ -104,7 +105,7 @@ class CsvBody:
     def _scan(self, data: bytes, start: int) -> None:
         """Check and count the whole records of data[start:], which starts a record; hold
         the unfinished one at its end."""
-        separators = data.translate(None, self._keep)
+        separators: Buffer = data.translate(None, self._keep)
         if start:  # the separators of data[:start] (a record already checked) go
             separators = separators[len(data[:start].translate(None, self._keep)) :]
         if QUOTE not in separators:

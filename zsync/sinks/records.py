@@ -24,6 +24,7 @@ import functools
 
 QUOTE = b'"'
 NEWLINE = b"\n"
+Buffer = bytes | bytearray  # a chunk read into a reused buffer is scanned where it lies
 _ALL = bytes(range(256))
 
 
@@ -33,7 +34,7 @@ def deletions(keep: bytes) -> bytes:
     return _ALL.translate(None, keep)
 
 
-def outside(separators: bytes) -> bytes:
+def outside(separators: Buffer) -> Buffer:
     """The separators (a translate of a range to quotes and other separators) that lie
     outside quotes, in order; quotes themselves dropped. A range that ends inside a quoted
     field keeps only what precedes the opening quote of that field."""
@@ -45,12 +46,7 @@ def outside(separators: bytes) -> bytes:
     return b"".join(reduced.split(QUOTE)[0::2])
 
 
-def ends_inside(separators: bytes) -> bool:
-    """Whether a range whose separators these are ends inside a quoted field."""
-    return separators.count(QUOTE) % 2 == 1
-
-
-def count_records(data: bytes, start: int = 0, end: int | None = None) -> int:
+def count_records(data: Buffer, start: int = 0, end: int | None = None) -> int:
     """Records that end (with a newline outside quotes) in data[start:end]."""
     end = len(data) if end is None else end
     if data.find(QUOTE, start, end) < 0:
@@ -59,7 +55,7 @@ def count_records(data: bytes, start: int = 0, end: int | None = None) -> int:
     return outside(kept).count(NEWLINE)
 
 
-def whole_records(data: bytes, start: int = 0) -> tuple[int, int]:
+def whole_records(data: Buffer, start: int = 0) -> tuple[int, int]:
     """(the records that end in data[start:], the offset just past the last of them, or
     `start` if none): one C pass over data[start:] for both."""
     if data.find(QUOTE, start) < 0:
@@ -74,7 +70,7 @@ def whole_records(data: bytes, start: int = 0) -> tuple[int, int]:
 
 
 def last_record_end(
-    data: bytes, start: int = 0, end: int | None = None, *, quotes: int | None = None
+    data: Buffer, start: int = 0, end: int | None = None, *, quotes: int | None = None
 ) -> int:
     """The offset just past the last whole record in data[start:end]; `start` if none.
     `quotes`: the number of quotes in the range, when the caller knows it already."""
@@ -89,7 +85,7 @@ def last_record_end(
     return _outside_newline_before(data, start, end, quotes) + 1
 
 
-def _outside_newline_before(data: bytes, start: int, end: int, quotes: int) -> int:
+def _outside_newline_before(data: Buffer, start: int, end: int, quotes: int) -> int:
     """The last newline in data[start:end] outside quotes (-1 if none), given the number of
     quotes in that range: a newline is outside when the quotes before it are even, and the
     quotes before it are the range's less those after it. Walks back from the end, a line at
@@ -107,7 +103,7 @@ def _outside_newline_before(data: bytes, start: int, end: int, quotes: int) -> i
 
 
 def next_record_end(
-    data: bytes, start: int = 0, end: int | None = None, *, inside: bool = False
+    data: Buffer, start: int = 0, end: int | None = None, *, inside: bool = False
 ) -> int:
     """The offset just past the first whole record in data[start:end]; -1 if none.
     `inside`: the record began before `start`, and is inside a quoted field there."""
@@ -122,7 +118,7 @@ def next_record_end(
     return -1
 
 
-def nth_record_end(data: bytes, start: int, end: int, n: int) -> int:
+def nth_record_end(data: Buffer, start: int, end: int, n: int) -> int:
     """The offset just past the `n`-th whole record (n >= 1) of data[start:end]; -1 if the
     range holds fewer. Guesses from the range's average record where the answer lies, counts
     the records up to a record boundary short of the guess at C speed, and repeats on what

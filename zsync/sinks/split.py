@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from zsync.sinks.behind import OneBehind
 from zsync.sinks.records import (
     QUOTE,
+    Buffer,
     count_records,
     last_record_end,
     next_record_end,
@@ -26,7 +27,7 @@ from zsync.sinks.records import (
     whole_records,
 )
 
-SCAN_CHUNK = 4 << 20  # per read: big enough that the per-chunk Python is noise
+SCAN_CHUNK = 8 << 20  # per read: few hand-offs to the hashing thread (each may wait for the GIL)
 READ_CHUNK = 1 << 20
 
 
@@ -60,7 +61,6 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
     """Where to cut `path` so each part (header included) is at most `max_bytes` and holds
     at most `max_rows` records."""
     hashed = hashlib.sha256()
-    behind = OneBehind()  # the hash runs a chunk behind the scan, on another core
     with open(path, "rb", buffering=0) as handle:
         head = handle.read(SCAN_CHUNK)
         split = split_header(head)
@@ -82,32 +82,34 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
         offset = len(header)
         handle.seek(offset)
         carry = b""  # the start of a record whose end is in a later chunk
-        # Two buffers in turn: the hash reads one while the scan fills the other.
+        # Two buffers in turn: a worker hashes one while this thread reads and scans the
+        # other (sha256 releases the GIL; the scan can't).
         buffers = (bytearray(SCAN_CHUNK), bytearray(SCAN_CHUNK))
         turn = 0
-        while True:
-            buffer = buffers[turn]
-            turn ^= 1
-            size = handle.readinto(buffer)
-            if not size:
-                break
-            data = buffer if size == SCAN_CHUNK else buffer[:size]
-            behind.run(hashed.update, data)
-            start = 0
-            if carry:
-                start = next_record_end(data, inside=carry.count(QUOTE) % 2 == 1)
-                if start < 0:
-                    carry += data
-                    cutter.check_unfinished(len(carry))
-                    offset += size
-                    continue
-                cutter.add_one(offset + start)
-            records, end = whole_records(data, start)
-            cutter.add(data, start, end, records, offset)
-            carry = bytes(data[end:])
-            cutter.check_unfinished(len(carry))
-            offset += size
-        behind.wait()
+        hasher = OneBehind()
+        try:
+            while size := handle.readinto(buffers[turn]):
+                buffer = buffers[turn]
+                turn ^= 1
+                data = buffer if size == len(buffer) else buffer[:size]
+                hasher.run(hashed.update, data)
+                start = 0
+                if carry:
+                    start = next_record_end(data, inside=carry.count(QUOTE) % 2 == 1)
+                    if start < 0:
+                        carry += data
+                        cutter.check_unfinished(len(carry))
+                        offset += size
+                        continue
+                    cutter.add_one(offset + start)
+                records, end = whole_records(data, start)
+                cutter.add(data, start, end, records, offset)
+                carry = bytes(data[end:])
+                cutter.check_unfinished(len(carry))
+                offset += size
+            hasher.wait()
+        finally:
+            hasher.drain()
         if carry:  # a last record without a trailing newline
             cutter.add_one(offset)
         cutter.finish()
@@ -136,7 +138,7 @@ class _Cutter:
         self.end = record_end
         self.rows += 1
 
-    def add(self, data: bytes, low: int, high: int, count: int, base: int) -> None:
+    def add(self, data: Buffer, low: int, high: int, count: int, base: int) -> None:
         """The `count` records of data[low:high] (data starting at file offset `base`), with
         a part's end found in C over the whole range instead of record by record."""
         while count:
