@@ -113,6 +113,9 @@ class ZohoSession:
             self.hosts.accounts, auth.client_id, auth.refresh_token
         )
         self._views: dict[tuple[Retry, Results], ZohoSession] = {}
+        # Answers that hold for the run (an Analytics view's id), shared by every job of this
+        # connection: for_job's copies share this dict. See providers/analytics.py.
+        self.memo: dict[Any, Any] = {}
         rates = rates or Rates()
         self._gates: dict[CallKind, Gate] = {
             kind: rates.gate(connection, kind) for kind in ("create", "status", "download")

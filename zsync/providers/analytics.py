@@ -1,7 +1,15 @@
-"""Zoho Analytics v2 asynchronous export: create (view or SQL) -> JOBCODE -> download."""
+"""Zoho Analytics v2 asynchronous export: create (view or SQL) -> JOBCODE -> download.
+
+An export that names its view by name needs the view's id, from the workspace's view list.
+The ids are remembered for the run on the connection's session (`ZohoSession.memo`), so
+ten jobs on one view cost one list call, not ten, and jobs waiting for the same list wait
+for the one call under way. A name not in the remembered list is asked for again (an
+import earlier in the run may have created that table), and only what Zoho listed is kept.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -94,23 +102,39 @@ class AnalyticsExportProvider:
         if view.isdigit():
             return view
         if self._view_id is None:
-            url = f"{self.base}/workspaces/{self.workspace}/views"
-            reply = await self.session.request("GET", url, headers=self.headers)
-            views = data_of(reply.body).get("views") or []
-            if not isinstance(views, list):
-                raise bad("data.views", "a list", views)
-            ids = {
-                str(v.get("viewName")): remote_id(v.get("viewId"), "data.views[].viewId")
-                for v in views
-                if isinstance(v, dict)
-            }
-            if view not in ids:
-                raise ConfigError(
-                    f"workspace {self.workspace} has no view named '{view}'"
-                    + (f" (views: {', '.join(sorted(ids))})" if ids else "")
-                )
-            self._view_id = ids[view]
+            self._view_id = await self._view_id_of(view)
         return self._view_id
+
+    async def _view_id_of(self, view: str) -> str:
+        memo = self.session.memo
+        key = ("analytics views", self.base, self.headers["ZANALYTICS-ORGID"], self.workspace)
+        known: dict[str, str] = memo.get(key, {})
+        if view in known:
+            return known[view]
+        lock: asyncio.Lock = memo.setdefault((*key, "lock"), asyncio.Lock())
+        async with lock:  # one list call at a time; who waited finds its answer here
+            known = memo.get(key, {})
+            if view not in known:
+                known = await self._list_views()
+                memo[key] = known
+        if view not in known:
+            raise ConfigError(
+                f"workspace {self.workspace} has no view named '{view}'"
+                + (f" (views: {', '.join(sorted(known))})" if known else "")
+            )
+        return known[view]
+
+    async def _list_views(self) -> dict[str, str]:
+        url = f"{self.base}/workspaces/{self.workspace}/views"
+        reply = await self.session.request("GET", url, headers=self.headers)
+        views = data_of(reply.body).get("views") or []
+        if not isinstance(views, list):
+            raise bad("data.views", "a list", views)
+        return {
+            str(v.get("viewName")): remote_id(v.get("viewId"), "data.views[].viewId")
+            for v in views
+            if isinstance(v, dict)
+        }
 
 
 def export_config(export: AnalyticsExport) -> dict[str, Any]:

@@ -5,8 +5,8 @@ HTML was asked for). XML, HTML, PDF and XLS results have their own checks: docum
 Zoho's downloads carry no checksum (a ZIP's CRC covers only the archive's own bytes, and
 Analytics sends no ZIP), so these checks are what stands between a corrupt or cut-short
 body and an output labelled "succeeded". They run on every chunk as it is written, so they
-must be cheap: a chunk of plain ASCII without a quote character is checked with a few
-C-level counts, with no per-line Python.
+must be cheap: a chunk is checked in a few C-level passes (records.py), with no per-line
+Python, quotes or not.
 """
 
 from __future__ import annotations
@@ -16,6 +16,16 @@ import csv
 import io
 import json
 from typing import Any
+
+from zsync.sinks.records import (
+    NEWLINE,
+    QUOTE,
+    Buffer,
+    deletions,
+    last_record_end,
+    next_record_end,
+    outside,
+)
 
 
 class ResultError(Exception):
@@ -57,36 +67,76 @@ class Utf8:
 
 class CsvBody:
     """The records after a CSV header, fed in order: counts them and checks each one holds
-    `columns` fields (a quoted field may hold delimiters and newlines)."""
+    `columns` fields (a quoted field may hold delimiters and newlines), reading CSV as
+    records.py does. A blank record (nothing, or a lone carriage return, before its
+    newline) has no fields.
+
+    The check is exact, and costs one C pass over a chunk (see records.py): the separators
+    outside quotes of every whole record in the chunk, in order, must be exactly
+    `columns`-1 delimiters and a newline, repeated. Only when they are not does Python walk
+    the records, to say which one is wrong (`walk`, the check's definition)."""
 
     def __init__(self, columns: int, delimiter: bytes = b",") -> None:
+        if len(delimiter) != 1 or delimiter in (QUOTE, NEWLINE):
+            raise ValueError(f"a CSV delimiter is one byte, not a quote or newline: {delimiter!r}")
         self.columns = columns
         self.delimiter = delimiter
         self.records = 0
         self._carry = b""  # the start of a record whose end hasn't arrived
+        self._keep = deletions(QUOTE + NEWLINE + delimiter)
+        self._record = delimiter * (columns - 1) + NEWLINE  # its separators outside quotes
 
     def feed(self, chunk: bytes) -> None:
-        data = self._carry + chunk if self._carry else chunk
-        end = data.rfind(b"\n") + 1
-        if end == 0:
-            self._hold(data)
-            return
-        # Offsets, not slices: a slice of a 1 MiB chunk is a 1 MiB copy.
-        if data.find(b'"', 0, end) < 0 and self._plain(data, end):
-            self._hold(data[end:])
-            return
-        end = _record_end(data)
-        self._quoted(data[:end])
-        self._hold(data[end:])
+        start = 0
+        if self._carry:
+            # Finish the record the last chunk left unfinished without copying the chunk:
+            # its end is the chunk's first newline outside quotes, counting the carried
+            # record's quotes.
+            inside = self._carry.count(QUOTE) % 2 == 1
+            start = next_record_end(chunk, inside=inside)
+            if start < 0:
+                self._hold(self._carry + chunk)
+                return
+            record = self._carry + chunk[:start]
+            self._carry = b""
+            self.records += walk(record, 0, len(record), self.columns, self.delimiter, self.records)
+        self._scan(chunk, start)
+
+    def _scan(self, data: bytes, start: int) -> None:
+        """Check and count the whole records of data[start:], which starts a record; hold
+        the unfinished one at its end."""
+        separators: Buffer = data.translate(None, self._keep)
+        if start:  # the separators of data[:start] (a record already checked) go
+            separators = separators[len(data[:start].translate(None, self._keep)) :]
+        if QUOTE not in separators:
+            end = data.rfind(NEWLINE, start) + 1
+            whole = separators[: separators.rfind(NEWLINE) + 1]
+        else:
+            end = last_record_end(data, start, quotes=separators.count(QUOTE))
+            # The separators of data[end:], the unfinished record, are the last ones.
+            rest = data[end:].translate(None, self._keep) if end < len(data) else b""
+            whole = outside(separators[: len(separators) - len(rest)])
+        end = max(end, start)
+        if end > start:
+            lines = len(whole) // len(self._record)
+            if whole != self._record * lines or (
+                self.columns == 1 and _blank_line(data, start, end)
+            ):
+                lines = walk(data, start, end, self.columns, self.delimiter, self.records)
+            self.records += lines
+        self._hold(data[end:] if end else data)
 
     def close(self) -> int:
         """Total records; a last record without a newline counts, if it is whole."""
         tail = self._carry
         self._carry = b""
         if tail.strip(b"\r\n"):
-            if tail.count(b'"') % 2:
+            if tail.count(QUOTE) % 2:
                 raise ResultError("the result ends inside a quoted field: it was cut short")
-            self._quoted(tail + b"\n", last=True)
+            record = tail + NEWLINE
+            self.records += walk(
+                record, 0, len(record), self.columns, self.delimiter, self.records, last=True
+            )
         return self.records
 
     def _hold(self, rest: bytes) -> None:
@@ -97,43 +147,53 @@ class CsvBody:
             )
         self._carry = rest
 
-    def _plain(self, data: bytes, end: int) -> bool:
-        """Whole records without quotes in data[:end]: each line is one record of exactly
-        `columns`-1 delimiters, which the totals prove; False when some line is wrong (the
-        caller then finds which). Two wrong lines could cancel out (one short of a field,
-        one with an extra); a broken transfer that did so would also have to stay valid
-        UTF-8, which flipped bytes don't."""
-        lines = data.count(b"\n", 0, end)
-        if data.count(self.delimiter, 0, end) != (self.columns - 1) * lines:
-            return False
-        self.records += lines
-        return True
 
-    def _quoted(self, block: bytes, *, last: bool = False) -> None:
-        text = block.decode("utf-8", "replace")
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter.decode())
-        for row in reader:
-            if len(row) != self.columns:
-                where = "the last record" if last else f"record {self.records + 1}"
-                raise ResultError(
-                    f"{where} has {len(row)} fields, the header {self.columns}: the result is "
-                    + ("cut short" if last and len(row) < self.columns else "corrupt")
-                )
-            self.records += 1
+def walk(
+    data: bytes,
+    start: int,
+    end: int,
+    columns: int,
+    delimiter: bytes,
+    before: int,
+    *,
+    last: bool = False,
+) -> int:
+    """The check, one record at a time: data[start:end] is whole records, each of which must
+    hold `columns` fields; returns how many there are. `before`: records already counted
+    (for the message)."""
+    records = 0
+    position = start
+    while position < end:
+        record_end = next_record_end(data, position, end)
+        if record_end < 0:
+            raise AssertionError("walk() is given whole records")
+        fields = record_fields(data[position : record_end - 1], delimiter)
+        if fields != columns:
+            where = "the last record" if last else f"record {before + records + 1}"
+            raise ResultError(
+                f"{where} has {fields} fields, the header {columns}: the result is "
+                + ("cut short" if last and fields < columns else "corrupt")
+            )
+        records += 1
+        position = record_end
+    return records
 
 
-def _record_end(data: bytes) -> int:
-    """Where the last whole record of `data` ends: after a newline outside quotes."""
-    in_quotes = False
-    end = 0
-    start = 0
-    while (newline := data.find(b"\n", start)) >= 0:
-        if data.count(b'"', start, newline) % 2:
-            in_quotes = not in_quotes
-        if not in_quotes:
-            end = newline + 1
-        start = newline + 1
-    return end
+def record_fields(record: bytes, delimiter: bytes) -> int:
+    """Fields in one record (without its newline): delimiters outside quotes, plus one."""
+    if record in (b"", b"\r"):
+        return 0
+    return sum(piece.count(delimiter) for piece in record.split(QUOTE)[0::2]) + 1
+
+
+def _blank_line(data: bytes, start: int, end: int) -> bool:
+    """Whether data[start:end] may hold a blank record (which the separators alone can't
+    tell from a one-field one): only then need a one-column CSV be walked."""
+    return (
+        data.startswith((NEWLINE, b"\r\n"), start)
+        or data.find(b"\n\n", start, end) >= 0
+        or data.find(b"\n\r\n", start, end) >= 0
+    )
 
 
 def header_columns(header: bytes, delimiter: bytes = b",") -> list[str]:

@@ -2,7 +2,9 @@
 
 A part is a byte range of the file plus the header row in front. Boundaries fall only
 where a newline ends a record (outside quotes), so a quoted field holding newlines is never
-cut. The file is scanned once in chunks; parts are read back from it when uploaded.
+cut. The file is scanned once in chunks, each at C speed (records.py: a chunk's records are
+counted in one pass, and a part's end is looked for only in the chunk where it falls), and
+hashed on another core meanwhile; parts are read back from it when uploaded.
 """
 
 from __future__ import annotations
@@ -13,9 +15,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from zsync.sinks.records import split_header
+from zsync.sinks.behind import OneBehind
+from zsync.sinks.records import (
+    QUOTE,
+    Buffer,
+    count_records,
+    last_record_end,
+    next_record_end,
+    nth_record_end,
+    split_header,
+    whole_records,
+)
 
-SCAN_CHUNK = 1 << 20
+SCAN_CHUNK = 8 << 20  # per read: few hand-offs to the hashing thread (each may wait for the GIL)
+READ_CHUNK = 1 << 20
 
 
 class SplitError(Exception):
@@ -48,7 +61,7 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
     """Where to cut `path` so each part (header included) is at most `max_bytes` and holds
     at most `max_rows` records."""
     hashed = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open(path, "rb", buffering=0) as handle:
         head = handle.read(SCAN_CHUNK)
         split = split_header(head)
         while split is None:
@@ -65,61 +78,129 @@ def plan_parts(path: Path, max_bytes: int, max_rows: int | None = None) -> Layou
         hashed.update(head[: len(header)])
         if len(header) >= max_bytes:
             raise SplitError(f"the header row alone is {len(header)} bytes, over the part cap")
-        budget = max_bytes - len(header)
-        parts: list[Part] = []
+        cutter = _Cutter(header, max_bytes - len(header), max_rows)
         offset = len(header)
-        start = offset
-        last_end = offset  # end of the last whole record seen
-        rows_in_part = 0
-        in_quotes = False
         handle.seek(offset)
-        pending = b""
-        while True:
-            chunk = handle.read(SCAN_CHUNK)
-            if not chunk:
-                break
-            hashed.update(chunk)
-            data = pending + chunk
-            base = offset - len(pending)
-            position = 0
-            while True:
-                newline = data.find(b"\n", position)
-                if newline < 0:
-                    break
-                if data.count(b'"', position, newline) % 2:
-                    in_quotes = not in_quotes
-                position = newline + 1
-                if in_quotes:
-                    continue
-                record_end = base + position
-                full = max_rows is not None and rows_in_part >= max_rows
-                if record_end - start > budget or full:
-                    if last_end == start:
-                        raise SplitError(
-                            f"record {_row_number(parts, rows_in_part)} alone is "
-                            f"{record_end - start} bytes, over the part cap of {max_bytes}"
-                        )
-                    parts.append(_part(len(parts) + 1, start, last_end, rows_in_part, header))
-                    start, rows_in_part = last_end, 0
-                last_end = record_end
-                rows_in_part += 1
-            # The unfinished tail is scanned again with the next chunk.
-            pending = data[position:]
-            offset = base + len(data)
-        if pending:  # a last record without a trailing newline
-            record_end = offset
-            full = max_rows is not None and rows_in_part >= max_rows
-            if (record_end - start > budget or full) and last_end > start:
-                parts.append(_part(len(parts) + 1, start, last_end, rows_in_part, header))
-                start, rows_in_part = last_end, 0
-            last_end = record_end
-            rows_in_part += 1
-        if last_end > start:
-            parts.append(_part(len(parts) + 1, start, last_end, rows_in_part, header))
-    return Layout(header, parts, hashed.hexdigest())
+        carry = b""  # the start of a record whose end is in a later chunk
+        # Two buffers in turn: a worker hashes one while this thread reads and scans the
+        # other (sha256 releases the GIL; the scan can't).
+        buffers = (bytearray(SCAN_CHUNK), bytearray(SCAN_CHUNK))
+        turn = 0
+        hasher = OneBehind()
+        try:
+            while size := handle.readinto(buffers[turn]):
+                buffer = buffers[turn]
+                turn ^= 1
+                data = buffer if size == len(buffer) else buffer[:size]
+                hasher.run(hashed.update, data)
+                start = 0
+                if carry:
+                    start = next_record_end(data, inside=carry.count(QUOTE) % 2 == 1)
+                    if start < 0:
+                        carry += data
+                        cutter.check_unfinished(len(carry))
+                        offset += size
+                        continue
+                    cutter.add_one(offset + start)
+                records, end = whole_records(data, start)
+                cutter.add(data, start, end, records, offset)
+                carry = bytes(data[end:])
+                cutter.check_unfinished(len(carry))
+                offset += size
+            hasher.wait()
+        finally:
+            hasher.drain()
+        if carry:  # a last record without a trailing newline
+            cutter.add_one(offset)
+        cutter.finish()
+    return Layout(header, cutter.parts, hashed.hexdigest())
 
 
-def read_part(path: Path, layout: Layout, part: Part, chunk: int = SCAN_CHUNK) -> Iterator[bytes]:
+class _Cutter:
+    """Places records into parts in file order: a part closes when its next record would
+    take it past the byte budget (the cap less the header) or the row cap."""
+
+    def __init__(self, header: bytes, budget: int, max_rows: int | None) -> None:
+        self.header = header
+        self.budget = budget
+        self.max_rows = max_rows
+        self.parts: list[Part] = []
+        self.start = len(header)  # file offset of the open part's first record
+        self.end = self.start  # just past its last record
+        self.rows = 0  # its records
+
+    def add_one(self, record_end: int) -> None:
+        """One record, from the open part's end to `record_end`."""
+        if record_end - self.start > self.budget or self._full():
+            self._close(record_end)
+            if record_end - self.start > self.budget:
+                self._too_big(record_end)
+        self.end = record_end
+        self.rows += 1
+
+    def add(self, data: Buffer, low: int, high: int, count: int, base: int) -> None:
+        """The `count` records of data[low:high] (data starting at file offset `base`), with
+        a part's end found in C over the whole range instead of record by record."""
+        while count:
+            room = count if self.max_rows is None else self.max_rows - self.rows
+            limit = self.start + self.budget - base  # where the open part must end, in data
+            if high <= limit and count <= room:
+                self.end, self.rows = base + high, self.rows + count
+                return
+            cut, taken = high, count
+            if high > limit:
+                cut = last_record_end(data, low, max(low, limit))
+                taken = count_records(data, low, cut)
+            if taken > room:
+                cut, taken = (nth_record_end(data, low, cut, room), room) if room else (low, 0)
+            if taken:
+                self.end, self.rows = base + cut, self.rows + taken
+                count, low = count - taken, cut
+            if count:
+                self._close(base + next_record_end(data, low, high))
+
+    def check_unfinished(self, size: int) -> None:
+        """A record still without its end, `size` bytes long so far: past the budget, it
+        can't fit any part (said now, before it fills memory)."""
+        if size > self.budget:
+            raise SplitError(
+                f"record {self._number()} alone is more than {size} bytes, over the part cap "
+                f"of {self.budget + len(self.header)}"
+            )
+
+    def finish(self) -> None:
+        if self.end > self.start:
+            self._close(self.end)
+
+    def _full(self) -> bool:
+        return self.max_rows is not None and self.rows >= self.max_rows
+
+    def _close(self, next_end: int) -> None:
+        """Close the open part; `next_end`: where the record that didn't fit ends."""
+        if self.end == self.start:
+            self._too_big(next_end)
+        self.parts.append(
+            Part(
+                len(self.parts) + 1,
+                self.start,
+                self.end,
+                self.rows,
+                len(self.header) + self.end - self.start,
+            )
+        )
+        self.start, self.rows = self.end, 0
+
+    def _too_big(self, record_end: int) -> None:
+        raise SplitError(
+            f"record {self._number()} alone is {record_end - self.start} bytes, over the part "
+            f"cap of {self.budget + len(self.header)}"
+        )
+
+    def _number(self) -> int:
+        return sum(p.rows for p in self.parts) + self.rows + 1
+
+
+def read_part(path: Path, layout: Layout, part: Part, chunk: int = READ_CHUNK) -> Iterator[bytes]:
     """The bytes of `part` as uploaded: the header, then its range of the file."""
     yield layout.header
     with open(path, "rb") as handle:
@@ -131,14 +212,6 @@ def read_part(path: Path, layout: Layout, part: Part, chunk: int = SCAN_CHUNK) -
                 raise SplitError(f"{path} changed while it was being imported")
             remaining -= len(data)
             yield data
-
-
-def _part(number: int, start: int, end: int, rows: int, header: bytes) -> Part:
-    return Part(number, start, end, rows, len(header) + end - start)
-
-
-def _row_number(parts: list[Part], rows_in_part: int) -> int:
-    return sum(p.rows for p in parts) + rows_in_part + 1
 
 
 class PartFile(io.RawIOBase):
