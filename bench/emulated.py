@@ -122,6 +122,26 @@ async def _run(spec_path: Path, state_dir: Path) -> Measured:
     return Measured(seconds, code, manifest, max(lags, default=0.0) * 1000)
 
 
+def ground_truth(**settings: Any) -> Any:
+    """The ground truth of an emulator made with these settings (the same seed gives the
+    same data as the served one)."""
+    from zsync.emulator import Emulator, EmulatorConfig
+
+    sizes = settings.pop("sizes", {})
+    if "job_seconds" in settings:
+        settings["job_seconds"] = tuple(settings["job_seconds"])
+    config = EmulatorConfig(token_lifetime=1e12, token_budget=None, **settings)
+    return Emulator(config.with_sizes(**sizes)).ground_truth
+
+
+def check_outputs(directory: Path, expected: bytes) -> None:
+    """Every output of the run is byte-identical to the ground truth, or the scenario fails."""
+    outputs = sorted(directory.glob("*.csv"))
+    assert outputs, f"no output in {directory}"
+    for path in outputs:
+        assert path.read_bytes() == expected, f"{path} differs from the ground truth"
+
+
 def run_zsync(spec_path: Path, state_dir: Path) -> Measured:
     """One `zsync run` of the file in this process (as the CLI runs it, without printing)."""
     return asyncio.run(_run(spec_path, state_dir))

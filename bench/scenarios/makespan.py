@@ -10,7 +10,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.emulated import Emulator, connection_yaml, emulator, run_zsync
+from bench.emulated import (
+    Emulator,
+    check_outputs,
+    connection_yaml,
+    emulator,
+    ground_truth,
+    run_zsync,
+)
 from bench.figures import Figure
 from bench.pollers import fixed
 
@@ -32,14 +39,19 @@ def _job_file(zoho: Emulator, jobs: int, directory: Path) -> Path:
     return path
 
 
-def _zsync(zoho: Emulator, jobs: int, directory: Path, runs: int) -> list[tuple[float, float]]:
-    """(seconds, worst loop lag in ms) of `runs` runs of one job file, history kept."""
+def _zsync(
+    zoho: Emulator, jobs: int, directory: Path, runs: int, seed: int
+) -> list[tuple[float, float]]:
+    """(seconds, worst loop lag in ms) of `runs` runs of one job file, history kept; every
+    output is checked against the ground truth."""
     spec = _job_file(zoho, jobs, directory)
+    expected = ground_truth(seed=seed).analytics_view(VIEW)
     measured = []
     for _ in range(runs):
         result = run_zsync(spec, directory / ".zsync")
         failed = {n: j["status"] for n, j in result.manifest["jobs"].items()}
         assert result.code == 0, {n: s for n, s in failed.items() if s != "succeeded"}
+        check_outputs(directory / "out", expected)
         measured.append((result.seconds, result.lag_max_ms))
     return measured
 
@@ -53,7 +65,7 @@ def run(smoke: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="zsync-bench-") as temp:
         root = Path(temp)
         with emulator(job_seconds=[length, length], seed=1) as zoho:
-            [(exact, lag)] = _zsync(zoho, jobs, root / "exact", runs=1)
+            [(exact, lag)] = _zsync(zoho, jobs, root / "exact", runs=1, seed=1)
             lags.append(lag)
             one = fixed(zoho, VIEW, jobs, CAP, 1.0 if not smoke else length)
             ten = fixed(zoho, VIEW, few, CAP, 10.0 if not smoke else 10 * length)
@@ -80,7 +92,7 @@ def run(smoke: bool) -> list[Figure]:
         ]
         spread = [0.9 * length, 1.1 * length]
         with emulator(job_seconds=spread, seed=2) as zoho:
-            (first, lag1), (second, lag2) = _zsync(zoho, jobs, root / "spread", runs=2)
+            (first, lag1), (second, lag2) = _zsync(zoho, jobs, root / "spread", runs=2, seed=2)
             lags += [lag1, lag2]
             one = fixed(zoho, VIEW, jobs, CAP, 1.0 if not smoke else length)
         figures += [
