@@ -46,7 +46,8 @@ async def test_a_second_run_checks_where_the_first_saw_jobs_end(start, tmp_path)
     finally:
         store.close()
     assert len(history) == 12
-    assert all(upper >= 0.09 for _, upper in history), history
+    # About 0.1 s each (less the create call's own time: the job starts when Zoho gets it).
+    assert all(0.05 <= upper <= 0.2 for _, upper in history), history
 
 
 def _keys(store: SqliteStore) -> set[str]:
