@@ -139,12 +139,3 @@ async def poll_until_done(
         if timed is not None:
             timed.lower = asked
     raise AssertionError("check_ages never ends")  # pragma: no cover
-
-
-def calls_for(duration: float, poll: Poll, expected: Expectation | None = None) -> int:
-    """Status calls a job of `duration` seconds costs (median phase): for plans and tests."""
-    rng = random.Random(0)
-    for count, age in enumerate(check_ages(poll, expected, rng), start=1):
-        if age >= duration or math.isclose(age, duration):
-            return count
-    raise AssertionError("unreachable")  # pragma: no cover

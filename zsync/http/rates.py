@@ -143,6 +143,3 @@ class Rates:
         )
         what = f"{kind} requests at {organisation_of(connection)} ({shown})"
         return Gate(tuple(windows), max(limit.per for limit in limits), what)
-
-    def waited(self) -> float:
-        return sum(window.waited for window in self._windows.values())
