@@ -77,20 +77,38 @@ def write_manifest(store: StateStore, state_dir: Path, run_id: str) -> Path:
 
 
 def point_latest(state_dir: Path, run_id: str) -> None:
-    """`runs/latest` names the newest run: a file holding its id (works on every OS)."""
+    """`runs/latest` is a link to the newest run's directory (`runs/latest/manifest.json`
+    is its manifest), replaced atomically; where links can't be made (Windows without the
+    privilege), a file holding the run's id."""
     latest = state_dir / "runs" / "latest"
-    if latest.is_file() and latest.read_text(encoding="utf-8").strip() == run_id:
+    if _latest_id(latest) == run_id:
         return
     private_dir(latest.parent)
-    _write_atomic(latest, run_id + "\n")
+    temp = latest.with_name(f".latest.tmp-{secrets.token_hex(3)}")
+    try:
+        os.symlink(run_id, temp, target_is_directory=True)  # relative: the dir may move
+        os.replace(temp, latest)
+    except (OSError, NotImplementedError):
+        temp.unlink(missing_ok=True)
+        if latest.is_symlink():
+            latest.unlink()
+        _write_atomic(latest, run_id + "\n")
 
 
 def read_latest(state_dir: Path) -> Path | None:
     """Path of the newest run's manifest, if any."""
-    latest = state_dir / "runs" / "latest"
-    if not latest.is_file():
-        return None
-    return manifest_path(state_dir, latest.read_text(encoding="utf-8").strip())
+    run_id = _latest_id(state_dir / "runs" / "latest")
+    return None if run_id is None else manifest_path(state_dir, run_id)
+
+
+def _latest_id(latest: Path) -> str | None:
+    """The run `runs/latest` names: a link's target, or (older zsync, or no links) the id
+    the file holds."""
+    if latest.is_symlink():
+        return os.path.basename(os.readlink(latest))
+    if latest.is_file():
+        return latest.read_text(encoding="utf-8").strip()
+    return None
 
 
 @contextlib.asynccontextmanager

@@ -253,3 +253,25 @@ def test_durations_keep_the_newest_few_of_each_kind(tmp_path) -> None:
         assert count == DURATIONS_KEPT
     finally:
         store.close()
+
+
+def test_latest_is_a_link_to_the_newest_run(tmp_path) -> None:
+    for run_id in ("20260101T000000Z-aaaa", "20260102T000000Z-bbbb"):
+        (tmp_path / "runs" / run_id).mkdir(parents=True)
+        (tmp_path / "runs" / run_id / "manifest.json").write_text(json.dumps({"run": run_id}))
+        point_latest(tmp_path, run_id)
+    latest = tmp_path / "runs" / "latest"
+    assert latest.is_symlink()
+    # What a CI step reads: the newest manifest through the link.
+    assert json.loads((latest / "manifest.json").read_text()) == {"run": "20260102T000000Z-bbbb"}
+    assert read_latest(tmp_path) == tmp_path / "runs" / "20260102T000000Z-bbbb" / "manifest.json"
+    assert [p.name for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")] == []
+
+
+def test_latest_written_by_an_older_zsync_is_still_read(tmp_path) -> None:
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "latest").write_text("20260101T000000Z-aaaa\n")
+    assert read_latest(tmp_path) == tmp_path / "runs" / "20260101T000000Z-aaaa" / "manifest.json"
+    (tmp_path / "runs" / "20260102T000000Z-bbbb").mkdir()
+    point_latest(tmp_path, "20260102T000000Z-bbbb")  # the file is replaced by a link
+    assert (tmp_path / "runs" / "latest").is_symlink()
