@@ -99,3 +99,9 @@ def test_cli_start_does_not_load_the_generator() -> None:
     )
     assert "zsync.cli" in done.stderr  # the report is read right
     assert "zsync.docs_gen" not in done.stderr
+
+
+def test_readme_links_the_doc_and_says_how_to_regenerate() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "](docs/job-file.md)" in readme
+    assert docs_gen.COMMAND in readme
