@@ -41,12 +41,11 @@ def verdict(job: dict[str, Any]) -> Verdict:
 def refused_message(job: dict[str, Any]) -> str:
     imported = job.get("imported") or {}
     refused = (imported.get("skipped") or 0) + (imported.get("failed") or 0)
-    landed, rows = imported.get("rows_landed"), imported.get("rows")
     where = ""
     results = imported.get("results") or None
     if results and results.get("path"):
         where = f"; Zoho's answer per row is in {results['path']}"
-    return f"Zoho refused {refused} of {rows} rows ({landed} landed){where}"
+    return f"Zoho refused {refused} of {imported.get('rows')} rows{where}"
 
 
 def _why(job: dict[str, Any]) -> str:
