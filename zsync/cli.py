@@ -89,6 +89,10 @@ def validate(spec: str, output: OutputFormat, strict: bool) -> None:
     Each problem reads FILE:LINE:COLUMN: SEVERITY: PATH: MESSAGE. Unset environment
     variables are warnings here (so a pull-request check without secrets still passes)
     unless --strict is given. Exits 0 when valid, 2 when not.
+
+    Under GitHub Actions (GITHUB_ACTIONS=true) each problem is also printed as a workflow
+    command, ::error file=FILE,line=N,col=M::MESSAGE (::warning for warnings), which GitHub
+    shows on that line of the pull request.
     """
     with interrupts.loading():
         from zsync.commands.validate import validate as validate_command
