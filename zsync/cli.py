@@ -89,6 +89,10 @@ def validate(spec: str, output: OutputFormat, strict: bool) -> None:
     Each problem reads FILE:LINE:COLUMN: SEVERITY: PATH: MESSAGE. Unset environment
     variables are warnings here (so a pull-request check without secrets still passes)
     unless --strict is given. Exits 0 when valid, 2 when not.
+
+    Under GitHub Actions (GITHUB_ACTIONS=true) each problem is also printed as a workflow
+    command, ::error file=FILE,line=N,col=M::MESSAGE (::warning for warnings), which GitHub
+    shows on that line of the pull request.
     """
     with interrupts.loading():
         from zsync.commands.validate import validate as validate_command
@@ -175,6 +179,14 @@ def plan(
     help="Send import NAME even though its file may have landed before (an earlier run "
     "imported it, or a part's create answer was lost); repeatable. Check the target first.",
 )
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Also write the run as a JUnit XML report (one testcase per job; failed jobs carry "
+    "Zoho's error code and message, skipped ones the reason) for CI test viewers. Written "
+    "at the end of the run, also when it fails or is interrupted.",
+)
 @OUTPUT
 @emulator_options
 def run(
@@ -189,6 +201,7 @@ def run(
     wait_lock: str | None,
     timeout: str | None,
     reimport: tuple[str, ...],
+    junit: str | None,
     output: OutputFormat,
     emulator_settings: EmulatorSettings,
 ) -> None:
@@ -206,6 +219,12 @@ def run(
       zsync run jobs.yaml --resume RUN_ID   a given one (zsync runs lists them)
     A plain `zsync run` after a dead run marks it abandoned and starts afresh; imports that
     landed before (append, insert) are skipped, never sent twice.
+
+    \b
+    In CI:
+      zsync run jobs.yaml --junit reports/zsync.xml   a test report of the run's jobs
+    Under GitHub Actions, a Markdown summary of the run goes to $GITHUB_STEP_SUMMARY, and a
+    job file's problems show as annotations on its lines (also with validate and plan).
 
     \b
     Watch zsync's failure handling on the emulator (options below):
@@ -235,6 +254,7 @@ def run(
             reimport=reimport,
             timeout=_duration("--timeout", timeout),
             emulator_settings=emulator_settings,
+            junit=junit,
         )
     )
 

@@ -16,6 +16,7 @@ from zsync.durations import format_duration
 from zsync.errors import ExitCode
 from zsync.http.hosts import hosts_for
 from zsync.plan import Plan, build_plan
+from zsync.reports.github import print_annotations
 from zsync.spec import validate_spec
 
 
@@ -30,6 +31,7 @@ def plan(
     result = validate_spec(path, redact.watching(os.environ))
     for diagnostic in result.diagnostics:
         click.echo(redact.text(diagnostic.render()), err=True)
+    print_annotations(result.diagnostics, err=output == "json")
     if result.spec is None:
         click.echo(f"{path}: invalid; run `zsync validate {path}` for details", err=True)
         return ExitCode.INVALID

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -15,13 +16,14 @@ import click
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.emulator_options import EmulatorSettings, emulator_config
-from zsync.errors import SpecError, UsageError
+from zsync.errors import ExitCode, SpecError, UsageError
 from zsync.http.rates import limits_for
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.products import CALL_KINDS
 from zsync.progress import Progress
+from zsync.reports.github import print_annotations
 from zsync.runner import run_plan
 from zsync.runs import started_run, state_dir_for
 from zsync.scheduler import RunOptions
@@ -44,6 +46,7 @@ def run(
     reimport: Sequence[str] = (),
     timeout: float | None = None,
     emulator_settings: EmulatorSettings | None = None,
+    junit: str | None = None,
 ) -> int:
     settings = emulator_settings or EmulatorSettings()
     if settings.given and not emulator:
@@ -57,6 +60,7 @@ def run(
     result = validate_spec(path, redact.watching(os.environ), for_run=not emulator)
     for diagnostic in result.diagnostics:
         click.echo(redact.text(diagnostic.render()), err=True)
+    print_annotations(result.diagnostics, err=output == "json")
     if result.spec is None:
         raise SpecError(result.diagnostics)
     spec = result.spec
@@ -100,11 +104,40 @@ def run(
         click.echo("zsync: interrupted", err=True)
         return code
     path_of_manifest = manifest_path(states, run_id)
+    manifest_text = path_of_manifest.read_text(encoding="utf-8")
     if output == "json":
-        click.echo(redact.text(path_of_manifest.read_text(encoding="utf-8").rstrip()))
+        click.echo(redact.text(manifest_text.rstrip()))
+    reported = _write_reports(json.loads(manifest_text), path_of_manifest, junit)
     click.echo(redact.text(f"manifest: {path_of_manifest}"), err=output == "json")
     # A signal after the run's own handler was done still says the process was stopped.
-    return interrupts.exit_code or code
+    code = interrupts.exit_code or code
+    # A run that passed but whose report is missing must not look green to CI.
+    return code if reported or code != ExitCode.OK else ExitCode.JOB_FAILED
+
+
+def _write_reports(manifest: dict[str, Any], manifest_file: Path, junit: str | None) -> bool:
+    """The run's CI reports, from its manifest (whatever it ended as: they matter most when
+    it failed); False when one couldn't be written (said on stderr)."""
+    from zsync.reports import github
+    from zsync.reports import junit as junit_report
+
+    manifest = redact.scrub(manifest)
+    written = True
+    if junit is not None:
+        try:
+            junit_report.write(Path(junit), manifest, manifest_file)
+        except OSError as exc:
+            click.echo(redact.text(f"zsync: error: can't write the JUnit report: {exc}"), err=True)
+            written = False
+    summary = github.summary_file()
+    if summary is not None:
+        try:
+            github.append_summary(summary, github.step_summary(manifest, manifest_file))
+        except OSError as exc:
+            message = f"zsync: error: can't append to GITHUB_STEP_SUMMARY: {exc}"
+            click.echo(redact.text(message), err=True)
+            written = False
+    return written
 
 
 async def _run(

@@ -10,6 +10,7 @@ import click
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.errors import ExitCode
+from zsync.reports.github import print_annotations
 from zsync.spec import validate_spec
 from zsync.spec.load import LoadResult
 
@@ -26,6 +27,7 @@ def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) 
             for diagnostic in result.diagnostics:
                 click.echo(redact.text(diagnostic.render()))
             click.echo(redact.text(summary(result)))
+        print_annotations(result.diagnostics, err=output == "json")
     except KeyboardInterrupt:  # click would call it "Aborted!" and exit 1
         click.echo("zsync: interrupted", err=True)
         return ExitCode.INTERRUPTED
