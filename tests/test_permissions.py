@@ -43,7 +43,8 @@ def test_a_run_keeps_its_state_private(tmp_path: Path) -> None:
     state = tmp_path / ".zsync"
     directories = [state, *(p for p in state.rglob("*") if p.is_dir())]
     files = [p for p in state.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"state.db", "manifest.json", "latest"}
+    assert {p.name for p in files} >= {"state.db", "manifest.json"}
+    assert (state / "runs" / "latest").is_symlink()  # to a run's directory, checked below
     assert {str(p.relative_to(tmp_path)): oct(mode(p)) for p in directories} == {
         str(p.relative_to(tmp_path)): "0o700" for p in directories
     }
