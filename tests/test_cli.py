@@ -174,3 +174,18 @@ def test_emulator_rows_must_say_product_module_and_count() -> None:
     done = zsync("emulator", "--port", "0", "--rows", "Leads=7")
     assert done.returncode == 2
     assert "expected PRODUCT.MODULE=N" in done.stderr
+
+
+def test_an_invalid_file_is_told_once_by_run(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\nconnections: {}\njobs:\n"
+        "  a: {export: {from: x, module: Leads}, output: a.csv}\n"
+    )
+    done = zsync("run", str(bad), cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    said = [line for line in lines if "must not be empty" in line]
+    assert len(said) == 1, done.stderr  # each problem once, not again in the last line
+    assert lines[-1].startswith(f"zsync: {bad} is invalid (") and "nothing was run" in lines[-1]
+    assert all(line.count("error:") <= 1 for line in lines), done.stderr

@@ -23,7 +23,7 @@ from zsync.emulator_options import (
     emulator_config,
     emulator_options,
 )
-from zsync.errors import ExitCode, ZsyncError
+from zsync.errors import ExitCode, SpecError, ZsyncError
 
 # Each command imports its module when it runs, not here: `zsync --help` and `zsync validate`
 # shouldn't load aiohttp, the state store or the emulator (tests/test_start.py checks).
@@ -407,7 +407,10 @@ def _exit(command: Callable[[], int]) -> None:
         try:
             code = command()
         except ZsyncError as exc:
-            click.echo(redact.text(f"zsync: error: {exc}"), err=True)
+            # Diagnostics a command printed already are closed with one line, not repeated.
+            shown = isinstance(exc, SpecError) and exc.shown
+            said = exc.summary if isinstance(exc, SpecError) and shown else f"error: {exc}"
+            click.echo(redact.text(f"zsync: {said}"), err=True)
             code = exc.exit_code
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click prints these itself

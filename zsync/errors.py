@@ -57,12 +57,21 @@ class SpecError(ZsyncError):
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Sequence[Diagnostic], *, shown: bool = False) -> None:
         self.diagnostics = tuple(diagnostics)
+        self.shown = shown  # the command printed every diagnostic already
         errors = [d for d in self.diagnostics if d.severity == "error"]
         first = errors[0].render() if errors else "invalid job file"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(first + more)
+
+    @property
+    def summary(self) -> str:
+        """One closing line for diagnostics already printed (not the first of them again)."""
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        where = errors[0].file if errors else "the job file"
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        return f"{where} is invalid ({count} above): nothing was run"
 
 
 class LockedError(ZsyncError):

@@ -67,7 +67,7 @@ def run(
         click.echo(redact.text(diagnostic.render()), err=True)
     print_annotations(diagnostics, err=output == "json")
     if result.spec is None:
-        raise SpecError(result.diagnostics)
+        raise SpecError(result.diagnostics, shown=True)
     spec = result.spec
     redact.add_auth(spec)
     plan = build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
