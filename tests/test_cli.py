@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,14 @@ def test_an_invalid_file_is_told_once_by_run(tmp_path) -> None:
     assert len(said) == 1, done.stderr  # each problem once, not again in the last line
     assert lines[-1].startswith(f"zsync: {bad} is invalid (") and "nothing was run" in lines[-1]
     assert all(line.count("error:") <= 1 for line in lines), done.stderr
+
+
+def test_shell_completion_lists_the_commands(tmp_path) -> None:
+    environment = {
+        **os.environ,
+        "COMP_WORDS": "zsync ru",
+        "COMP_CWORD": "1",
+        "_ZSYNC_COMPLETE": "bash_complete",
+    }
+    done = subprocess.run([ZSYNC], capture_output=True, text=True, env=environment, check=False)
+    assert done.stdout.split() == ["plain,run", "plain,runs"], done
