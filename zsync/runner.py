@@ -19,6 +19,7 @@ from zsync.errors import ExitCode, StateError
 from zsync.interrupts import EXIT_CODES, RunInterrupts
 from zsync.manifest import rendered_while_running, write_manifest
 from zsync.plan import Plan
+from zsync.runs import resume_command
 from zsync.scheduler import RunOptions, Scheduler, outcome_of
 from zsync.state.recorder import Recorder
 from zsync.state.records import now
@@ -104,7 +105,26 @@ async def run_plan(
     await recorder.durable()
     await asyncio.to_thread(render)
     report(f"run {outcome}: " + _counts(recorder))
+    if hint := _next_step(outcome, plan, run_id):
+        report(hint)
     return int(code)
+
+
+def _next_step(outcome: str, plan: Plan, run_id: str) -> str | None:
+    """What a person does next, when there is something to do."""
+    if outcome in ("failed", "timed_out", "interrupted"):
+        spec = plan.spec.path
+        try:
+            shown = str(spec.relative_to(Path.cwd()))
+        except ValueError:
+            shown = str(spec)
+        return (
+            f"next: fix what failed, then `{resume_command(shown, run_id)}` goes on from "
+            "here (finished jobs are kept); `zsync status` shows each job"
+        )
+    if outcome == "partial":
+        return "next: the rows Zoho refused, and why, are in the results files named above"
+    return None
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from zsync.plan import Plan
 from zsync.providers import provider_for
 from zsync.providers.analytics_import import AnalyticsImportProvider
 from zsync.providers.bulk_write import BulkWriteProvider
+from zsync.refusals import first_refusals
 from zsync.sinks.atomic import OutsideRoot
 from zsync.slots import JobSlot
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
@@ -253,6 +254,10 @@ class Scheduler:
             f"{job.name}: {status.replace('_', ' ')}: {record.rows_landed} of "
             f"{record.rows} rows imported ({counts or 'nothing to do'}){where}"
         )
+        if outcome.row_errors and record.results:
+            # Why, without opening the file: the first few reasons Zoho gave.
+            for refusal in first_refusals(Path(record.results.path)):
+                self.report(f"{job.name}: refused {refusal}")
 
     def _fail(self, name: str, error: JobError, status: str = "failed") -> None:
         self.recorder.update_job(

@@ -163,6 +163,9 @@ async def test_an_output_never_leaves_output_dir_through_a_symlink(zoho, tmp_pat
     assert error["class"] == "config"
     assert "outside the output directory" in error["message"]
     assert list(outside.iterdir()) == []
+    # The run ends saying what to do next: the exact command that goes on from here.
+    assert run.log[-1].startswith("next: fix what failed, then `zsync run ")
+    assert f"--resume {run.run_id}`" in run.log[-1]
 
 
 async def test_outputs_are_readable_by_their_owner_only(zoho) -> None:

@@ -200,6 +200,12 @@ async def test_bulk_write_with_invalid_rows_exits_3(zoho) -> None:
     results = list(csv.DictReader(io.StringIO((run.out / "crm/leads_in.results.csv").read_text())))
     assert [r["STATUS"] for r in results] == ["ADDED", "SKIPPED", "SKIPPED", "ADDED"]
     assert results[0]["RECORD_ID"] and results[1]["ERRORS"]
+    # The end of the run says why, row by row, and where to look for the rest.
+    refused = [line for line in run.log if line.startswith("leads_in: refused ")]
+    assert refused == [
+        f"leads_in: refused row {n}: {' '.join(results[n - 1]['ERRORS'].split())}" for n in (2, 3)
+    ]
+    assert run.log[-1].startswith("next: the rows Zoho refused")
 
 
 async def test_bulk_write_row_errors_allowed(zoho) -> None:
