@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from zsync.errors import UsageError
+from zsync.http.hosts import hosts_for
 from zsync.http.limits import limits_for, organisation_of, user_of
 from zsync.products import (
     CALL_KINDS,
@@ -76,11 +77,11 @@ class Plan(NamedTuple):
 
     @property
     def min_calls(self) -> dict[str, int]:
-        """Fewest API calls of the run: one token per connection, then every job's share."""
+        """Fewest API calls of the run: one token per sign-in (the run's TokenPool shares
+        it among connections), then every job's share."""
         total: Counter[str] = Counter()
-        # One access token per refresh token (and accounts host), shared by its connections.
         signed_in = {
-            (c.base_url or c.dc, c.auth.client_id, c.auth.refresh_token)
+            (hosts_for(c).accounts, c.auth.client_id, c.auth.refresh_token)
             for c in (self.spec.connections[job.connection] for job in self.jobs.values())
         }
         total["token"] = len(signed_in)
@@ -206,9 +207,7 @@ def select_jobs(
 
 
 def slot_key(connection: Connection, direction: Direction) -> str:
-    org = connection.org_id or connection.owner or f"connection:{connection.name}"
-    where = connection.base_url or connection.dc
-    return f"{connection.product}/{where}/{org}/{direction}"
+    return f"{organisation_of(connection)}/{direction}"
 
 
 def _match_all(spec: Spec, patterns: Iterable[str], option: str) -> set[str]:

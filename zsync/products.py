@@ -99,6 +99,12 @@ RATE_LIMITS: dict[tuple[Product, CallKind], tuple[RateLimit, ...]] = {
     ),
 }
 
+
+def tightest(limits: tuple[RateLimit, ...]) -> RateLimit:
+    """The limit that allows the fewest requests a second."""
+    return min(limits, key=lambda limit: limit.calls / limit.per)
+
+
 # API credits per call where Zoho meters them (rolling 24 h, by edition): each call costs 1,
 # a bulk read's create 50 and a bulk write's create 500 (CRM's and Bigin's API limits pages).
 CREDITS: dict[tuple[Product, Direction], dict[str, int]] = {

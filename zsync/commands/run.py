@@ -18,11 +18,11 @@ from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.emulator_options import EmulatorSettings, emulator_config
 from zsync.errors import ExitCode, SpecError, UsageError
-from zsync.http.rates import limits_for
+from zsync.http.limits import limits_for
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
-from zsync.products import CALL_KINDS
+from zsync.products import CALL_KINDS, tightest
 from zsync.progress import Progress
 from zsync.reports.github import print_annotations
 from zsync.runner import run_plan
@@ -254,6 +254,6 @@ def _in_emulated_time(connection: Connection) -> tuple[tuple[str, int, float], .
     for kind in CALL_KINDS:
         limits = limits_for(connection, kind)
         if limits:
-            tightest = min(limits, key=lambda limit: limit.calls / limit.per)
-            scaled.append((kind, tightest.calls, tightest.per / EMULATOR_TIME_SCALE))
+            limit = tightest(limits)
+            scaled.append((kind, limit.calls, limit.per / EMULATOR_TIME_SCALE))
     return tuple(scaled)

@@ -14,9 +14,14 @@ from collections.abc import Iterable, Iterator
 ROWS_PER_CHUNK = 2_000
 
 
-def csv_chunks(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
+def csv_chunks(
+    header: list[str],
+    rows: Iterable[list[str]],
+    delimiter: str = ",",
+    record_delimiter: str = "\r\n",
+) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=record_delimiter)
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
         writer.writerow(row)

@@ -14,7 +14,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from zsync.durations import format_duration
-from zsync.products import CAPS, RATE_LIMITS, offers, products_offering
+from zsync.products import CAPS, RATE_LIMITS, offers, products_offering, tightest
 from zsync.spec.diagnostics import Diagnostic, Path, Severity
 from zsync.spec.model import (
     AnalyticsExport,
@@ -143,13 +143,13 @@ class _Checker:
             documented = RATE_LIMITS.get((connection.product, kind))  # type: ignore[arg-type]
             if not documented:
                 continue
-            tightest = min(documented, key=lambda limit: limit.calls / limit.per)
-            if calls / per > tightest.calls / tightest.per:
+            zoho = tightest(documented)
+            if calls / per > zoho.calls / zoho.per:
                 self.add(
                     (*path, "limits", "requests", kind),
                     f"{calls} per {format_duration(per)} is faster than Zoho's documented "
-                    f"{tightest.calls} per {format_duration(tightest.per)} "
-                    f"({tightest.source}); expect HTTP 429 answers, each costing a wait",
+                    f"{zoho.calls} per {format_duration(zoho.per)} "
+                    f"({zoho.source}); expect HTTP 429 answers, each costing a wait",
                     severity="warning",
                 )
 

@@ -13,16 +13,15 @@ Fonts, page setup and styling are this emulator's own [guess]: only the data is 
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import re
 import struct
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
-ROWS_PER_CHUNK = 2_000
+from zsync.emulator.files import ROWS_PER_CHUNK, csv_chunks
+
 CONTENT_TYPES = {
     "csv": "text/csv",
     "json": "application/json",
@@ -61,21 +60,6 @@ def render(
     if fmt == "xls":
         return iter([xls_workbook(header, rows, title or "Sheet1")])
     raise ValueError(fmt)
-
-
-def csv_chunks(
-    header: list[str], rows: Rows, delimiter: str = ",", record_delimiter: str = "\r\n"
-) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=record_delimiter)
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
 
 
 def json_chunks(header: list[str], rows: Rows) -> Iterator[bytes]:
