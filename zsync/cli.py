@@ -29,6 +29,7 @@ from zsync.errors import ExitCode, SpecError, ZsyncError
 # shouldn't load aiohttp, the state store or the emulator (tests/test_start.py checks).
 if TYPE_CHECKING:
     from zsync.commands import OutputFormat
+    from zsync.progress import LogFormat
 
 SPEC = click.Path(dir_okay=False, path_type=str)
 OUTPUT = click.option(
@@ -187,6 +188,36 @@ def plan(
     "Zoho's error code and message, skipped ones the reason) for CI test viewers. Written "
     "at the end of the run, also when it fails or is interrupted.",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    "quiet",
+    is_flag=True,
+    help="Print only warnings and errors (and the manifest line when the run fails).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    "verbose",
+    is_flag=True,
+    help="Also print every status check and when the next one is due.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Progress on stderr as text (a live view on a terminal, timestamped lines "
+    "elsewhere) or as JSON, one object per event.",
+)
+@click.option(
+    "--heartbeat",
+    metavar="DURATION",
+    default="1m",
+    show_default=True,
+    help="A running job that said nothing for this long says where it stands (still IN "
+    "PROGRESS after 12m, next check in 40s): CI systems kill steps that go silent.",
+)
 @OUTPUT
 @emulator_options
 def run(
@@ -202,6 +233,10 @@ def run(
     timeout: str | None,
     reimport: tuple[str, ...],
     junit: str | None,
+    quiet: bool,
+    verbose: bool,
+    log_format: LogFormat,
+    heartbeat: str,
     output: OutputFormat,
     emulator_settings: EmulatorSettings,
 ) -> None:
@@ -219,6 +254,11 @@ def run(
       zsync run jobs.yaml --resume RUN_ID   a given one (zsync runs lists them)
     A plain `zsync run` after a dead run marks it abandoned and starts afresh; imports that
     landed before (append, insert) are skipped, never sent twice.
+
+    \b
+    Progress goes to stderr: on a terminal, a live view of the running jobs (NO_COLOR
+    turns its colours off); in CI (no terminal, or CI set), one timestamped line per
+    event, and a heartbeat line for each job silent for --heartbeat.
 
     \b
     In CI:
@@ -239,6 +279,12 @@ def run(
     with interrupts.loading():
         from zsync.commands.run import run as run_command
 
+    if quiet and verbose:
+        raise click.UsageError("-q and -v can't be used together")
+    beat = _duration("--heartbeat", heartbeat)
+    assert beat is not None
+    if beat <= 0:
+        raise click.BadParameter("must be longer than 0s", param_hint="--heartbeat")
     _exit(
         lambda: run_command(
             spec,
@@ -255,6 +301,9 @@ def run(
             timeout=_duration("--timeout", timeout),
             emulator_settings=emulator_settings,
             junit=junit,
+            verbosity=-1 if quiet else 1 if verbose else 0,
+            log_format=log_format,
+            heartbeat=beat,
         )
     )
 

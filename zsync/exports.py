@@ -12,14 +12,15 @@ result expired, is created anew.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zsync.creates import create_recorded
 from zsync.downloads import checked_download
 from zsync.errors import RemoteJobFailed, ResultExpired
 from zsync.polling import Timed, poll_until_done
+from zsync.progress import JobProgress
 from zsync.providers.base import Page, Provider, Status
 from zsync.sinks.atomic import unique_suffix
 from zsync.sinks.result import Output, ResultError, ResultWriter
@@ -36,8 +37,6 @@ REREAD_LIMIT = 64 * 1024 * 1024  # results up to this size are read twice where 
 MAX_REREADS = 4
 DEAD_STATES = frozenset({"failed", "not_found", "expired"})
 
-Progress = Callable[[str], None]
-
 
 @dataclass
 class ExportRun:
@@ -49,7 +48,7 @@ class ExportRun:
     scratch: Path
     definition: str  # the job's definition hash: which earlier Zoho jobs may be reused
     root: Path  # the output directory, which the result must not leave
-    progress: Progress = lambda message: None
+    progress: JobProgress = field(default_factory=JobProgress.silent)
     timings: Timings | None = None  # what polling learns from, and tells
 
     async def run(self) -> OutputRecord:
@@ -115,12 +114,17 @@ class ExportRun:
 
     async def _remote_job(self, page: Page, *, reuse: bool) -> tuple[str, Status]:
         name = self.job.name
+        self.progress.page(page.number)
+        self.progress.phase("waiting for a slot")
         async with self.slot:
             known = self._known(page) if reuse else None
             if known is not None:
                 index, remote_id = known
-                self.progress(f"polling {self.provider_name} job {remote_id} of an earlier try")
+                self.progress.created(
+                    f"polling {self.provider_name} job {remote_id} of an earlier try", remote_id
+                )
             else:
+                self.progress.phase("creating")
                 index = self.recorder.add_remote(
                     name,
                     RemoteJob(
@@ -132,9 +136,10 @@ class ExportRun:
                     ),
                 )
                 remote_id = await self._create(page, index)
-                self.progress(
+                self.progress.created(
                     f"created {self.provider_name} job {remote_id}"
-                    + (f" (page {page.number})" if page.number and page.number > 1 else "")
+                    + (f" (page {page.number})" if page.number and page.number > 1 else ""),
+                    remote_id,
                 )
             status = await self._poll(remote_id, index, fresh=known is None)
         return remote_id, status
@@ -153,14 +158,20 @@ class ExportRun:
         """Wait for a Zoho job; `fresh` when it was created just now (its age is known)."""
         timings = self.timings if fresh else None
         timed = Timed()
+
+        def seen(status: Status) -> None:
+            self.recorder.remote_state(
+                self.job.name, index, status.state, status.remote, status.records
+            )
+            self.progress.checked(status.remote)
+
         status = await poll_until_done(
             lambda: self.provider.status(remote_id),
             self.job.poll,
-            lambda status: self.recorder.remote_state(
-                self.job.name, index, status.state, status.remote, status.records
-            ),
+            seen,
             expected=timings.expect(self.job.name) if timings else None,
             timed=timed,
+            waiting=self.progress.next_check,
         )
         if timings is not None and status.state == "completed":
             timings.finished(self.job.name, timed)
@@ -175,11 +186,13 @@ class ExportRun:
         GET of the same result usually serves a good copy."""
 
         async def fetch(download: Spool) -> tuple[Mapping[str, str], Output | None]:
+            self.progress.transferring(lambda: download.size)
             headers = await self.provider.download(remote_id, status, download)
             if self.provider.reread and download.size <= REREAD_LIMIT:
                 await self._confirm(remote_id, status, download)
             last = self.provider.next_page(status, headers) is None
             output = await asyncio.to_thread(self._append, download, writer, status, last)
+            self.progress.rows(writer.rows)
             return headers, output
 
         return await checked_download(

@@ -33,6 +33,7 @@ from zsync.errors import (
 )
 from zsync.fingerprints import IDEMPOTENT_MODES
 from zsync.polling import Timed, poll_until_done
+from zsync.progress import JobProgress
 from zsync.providers.analytics_import import AnalyticsImportProvider, ImportStatus, multipart
 from zsync.providers.bulk_write import (
     MAX_FILE_BYTES,
@@ -88,7 +89,7 @@ class ImportRun:
     recorder: Recorder
     file: Path
     scratch: Path
-    progress: Callable[[str], None]
+    progress: JobProgress
     definition: str
     target: str  # fingerprints.import_target
     target_name: str  # for people: table 'X', CRM module 'Y'
@@ -213,6 +214,7 @@ class ImportRun:
     ) -> tuple[str, S]:
         """Create a part's Zoho job within the slot and wait for it to finish; `where` says
         what to check when the create's answer is lost."""
+        self.progress.part(part.number, len(layout.parts))
         async with self.slot:
             try:
                 job_id = await create_recorded(
@@ -223,6 +225,9 @@ class ImportRun:
             except RemoteError as exc:
                 self.recorder.update_remote(self.job.name, index, refused=exc.code or "refused")
                 raise self.failed(layout, part, None, exc.message, exc.code) from exc
+            self.progress.created(
+                f"part {part.number}/{len(layout.parts)}: created Zoho job {job_id}", job_id
+            )
             timed = Timed()
             timings = self.timings
             result = await poll_until_done(
@@ -231,6 +236,7 @@ class ImportRun:
                 self.seen(index),
                 expected=timings.expect(self.job.name) if timings else None,
                 timed=timed,
+                waiting=self.progress.next_check,
             )
             if timings is not None and result.state == "completed":
                 timings.finished(self.job.name, timed)
@@ -248,11 +254,17 @@ class ImportRun:
         """Wait for a part's Zoho job that an earlier try created (or read its end again)."""
         job_id = earlier.remote.id
         assert job_id is not None
+        self.progress.part(part.number, len(layout.parts))
         if not earlier.landed:
-            self.progress(f"part {part.number}: polling Zoho job {job_id} of an earlier try")
+            self.progress.created(
+                f"part {part.number}: polling Zoho job {job_id} of an earlier try", job_id
+            )
         async with self.slot:
             result = await poll_until_done(
-                partial(status, job_id), self.job.poll, self.seen(earlier.position)
+                partial(status, job_id),
+                self.job.poll,
+                self.seen(earlier.position),
+                waiting=self.progress.next_check,
             )
         if result.state != "completed":
             raise self.failed(layout, part, job_id, result.error or result.remote, result.remote)
@@ -275,6 +287,7 @@ class ImportRun:
 
         def record(status: ImportStatus | WriteStatus) -> None:
             self.recorder.remote_state(self.job.name, index, status.state, status.remote)
+            self.progress.checked(status.remote)
 
         return record
 
@@ -289,6 +302,7 @@ class ImportRun:
         assert record is not None
         updated = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
         self.recorder.update_job(self.job.name, imported=updated)
+        self.progress.rows(updated.rows_landed)
         return updated
 
     def unknown(self, layout: Layout, part: Part, where: str, detail: str) -> OutcomeUnknown:
@@ -470,6 +484,7 @@ class BulkWriteRun(ImportRun):
         )
 
     async def _upload(self, layout: Layout, part: Part) -> str:
+        self.progress.phase(f"uploading part {part.number}/{len(layout.parts)}")
         self.scratch.mkdir(parents=True, exist_ok=True)
         archive = self.scratch / f"{self.job.name}-part{part.number}-{unique_suffix()}.zip"
         try:
@@ -488,6 +503,7 @@ class BulkWriteRun(ImportRun):
         again, within the job's retry budget."""
 
         async def fetch(download: Spool) -> None:
+            self.progress.transferring(lambda: download.size, "downloading results")
             await self.provider.download(job_id, status, download)
             await asyncio.to_thread(_extract_page, download, writer, self.job.results)
 

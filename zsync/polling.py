@@ -121,13 +121,17 @@ async def poll_until_done(
     expected: Expectation | None = None,
     timed: Timed | None = None,
     rng: random.Random | None = None,
+    waiting: Callable[[float], None] | None = None,
 ) -> C:
     """Check at `check_ages` until the remote job reaches a terminal state; `seen` records
-    every answer, `timed` (if given) gets the bounds of the job's duration."""
+    every answer, `timed` (if given) gets the bounds of the job's duration, `waiting` is told
+    how long until each next check (progress says so)."""
     started = time.monotonic()
     for age in check_ages(poll, expected, rng or random.Random()):
         wait = started + age - time.monotonic()
         if wait > 0:
+            if waiting is not None:
+                waiting(wait)
             await asyncio.sleep(wait)
         asked = time.monotonic() - started
         status = await check()

@@ -19,6 +19,7 @@ from zsync.errors import ExitCode, StateError
 from zsync.interrupts import EXIT_CODES, RunInterrupts
 from zsync.manifest import rendered_while_running, write_manifest
 from zsync.plan import Plan
+from zsync.progress import Level, Progress
 from zsync.runs import resume_command
 from zsync.scheduler import RunOptions, Scheduler, outcome_of
 from zsync.state.recorder import Recorder
@@ -32,7 +33,7 @@ async def run_plan(
     recorder: Recorder,
     state_dir: Path,
     options: RunOptions | None = None,
-    report: Callable[[str], None] = lambda message: None,
+    report: Callable[[str], None] | Progress = lambda message: None,
     *,
     interrupts: RunInterrupts | None = None,
 ) -> int:
@@ -47,6 +48,7 @@ async def run_plan(
     scratch = state_dir / "runs" / run_id / "tmp"
     options = options or RunOptions()
     scheduler = Scheduler(plan, recorder, scratch, options, report)
+    progress = scheduler.progress
     interrupted: int | None = None
     task = asyncio.current_task()
 
@@ -54,7 +56,7 @@ async def run_plan(
         nonlocal interrupted
         if interrupted is None:
             interrupted = EXIT_CODES[signum]
-            report(f"{signum.name}: stopping; in-flight Zoho jobs are recorded for --resume")
+            progress.warn(f"{signum.name}: stopping; in-flight Zoho jobs are recorded for --resume")
             scheduler.stop(f"not started: the run was interrupted ({signum.name})")
             if task is not None:
                 task.cancel()
@@ -72,7 +74,7 @@ async def run_plan(
         if interrupted is None and not timed_out:
             timed_out = True
             limit = f"the run reached its --timeout ({options.timeout:g}s)"
-            report(f"{limit}: stopping; in-flight Zoho jobs are recorded for --resume")
+            progress.warn(f"{limit}: stopping; in-flight Zoho jobs are recorded for --resume")
             scheduler.cut_short(limit)
             if task is not None:
                 task.cancel()
@@ -94,6 +96,7 @@ async def run_plan(
         for name, record in recorder.jobs.items():
             if record.status == "queued":
                 recorder.update_job(name, status="skipped", reason=scheduler.stopping)
+                progress.board.end(name, "skipped")
     finally:
         if deadline is not None:
             deadline.cancel()
@@ -104,9 +107,10 @@ async def run_plan(
     recorder.put_run(outcome=outcome, exit_code=int(code), ended_at=now())
     await recorder.durable()
     await asyncio.to_thread(render)
-    report(f"run {outcome}: " + _counts(recorder))
+    level: Level = "info" if outcome == "succeeded" else "warning"
+    progress.emit("run.ended", f"run {outcome}: " + _counts(recorder), level=level, outcome=outcome)
     if hint := _next_step(outcome, plan, run_id):
-        report(hint)
+        progress.emit("run.next", hint, level=level)
     return int(code)
 
 

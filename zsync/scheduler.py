@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout, StateError
 from zsync.exports import ExportRun
@@ -20,6 +21,8 @@ from zsync.http.rates import Rates
 from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
 from zsync.plan import Plan
+from zsync.progress import Progress
+from zsync.progress.callback import CallbackLines
 from zsync.providers import provider_for
 from zsync.providers.analytics_import import AnalyticsImportProvider
 from zsync.providers.bulk_write import BulkWriteProvider
@@ -53,7 +56,7 @@ class Scheduler:
     recorder: Recorder
     scratch: Path
     options: RunOptions = field(default_factory=RunOptions)
-    report: Reporter = print
+    report: Reporter | Progress = print  # a plain callable gets each line as it comes
     stopping: str | None = None  # why no more jobs start
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _sessions: dict[str, ZohoSession] = field(default_factory=dict)
@@ -61,6 +64,11 @@ class Scheduler:
     _cancelled_as: tuple[str, str] = ("cancelled", "the run was interrupted")
     rates: Rates = field(default_factory=Rates)  # Zoho's per-minute limits, for every job
     timings: Timings | None = None  # how long jobs of each kind take (made by run)
+    progress: Progress = field(init=False)
+
+    def __post_init__(self) -> None:
+        report = self.report
+        self.progress = report if isinstance(report, Progress) else Progress(CallbackLines(report))
 
     async def run(self) -> None:
         spec = self.plan.spec
@@ -70,9 +78,12 @@ class Scheduler:
         keys = {name: duration_key(spec, spec.jobs[name]) for name in self.plan.jobs}
         self.timings = Timings(self.recorder, keys)
         self.timings.load()
+        kept = {}
         for name, record in self.recorder.jobs.items():
             if record.status in DONE and name in self._done:
                 self._done[name].set()
+                kept[name] = record.status
+        self.progress.plan(self.plan.jobs, kept)
         async with _state_errors_unwrapped(), self._open_sessions(), asyncio.TaskGroup() as group:
             started = 0
             for wave in self.plan.waves:
@@ -132,7 +143,7 @@ class Scheduler:
             self.recorder.update_job(
                 name, status="running", started_at=now(), attempts=record.attempts + 1
             )
-            self.report(f"{name}: started ({record.product} {record.direction})")
+            self.progress.started(name, f"started ({record.product} {record.direction})")
 
         slot = JobSlot(semaphore, running)
         try:
@@ -153,6 +164,9 @@ class Scheduler:
         except asyncio.CancelledError:
             status, reason = self._cancelled_as
             self.recorder.update_job(name, status=status, ended_at=now(), reason=reason)
+            self.progress.ended(
+                name, status, f"{status.replace('_', ' ')}: {reason}", reason=reason
+            )
             raise
         except StateError:
             raise  # nothing can be recorded any more: the run stops
@@ -162,7 +176,14 @@ class Scheduler:
             if output is not None:
                 self.recorder.update_job(name, status="succeeded", ended_at=now(), output=output)
                 rows = "" if output.rows is None else f", {output.rows} rows"
-                self.report(f"{name}: done -> {output.path} ({output.bytes} bytes{rows})")
+                self.progress.ended(
+                    name,
+                    "succeeded",
+                    f"done -> {output.path} ({output.bytes} bytes{rows})",
+                    output=output.path,
+                    bytes=output.bytes,
+                    rows=output.rows,
+                )
             elif outcome is not None:
                 self._imported(job, outcome)
 
@@ -179,7 +200,7 @@ class Scheduler:
             scratch=self.scratch,
             definition=self.recorder.jobs[job.name].definition_sha256,
             root=self.plan.spec.output_dir,
-            progress=lambda message: self.report(f"{job.name}: {message}"),
+            progress=self.progress.job(job.name),
             timings=self.timings,
         )
         try:
@@ -202,16 +223,13 @@ class Scheduler:
             )
         target, mode = import_target(spec, job)
 
-        def progress(message: str) -> None:
-            self.report(f"{job.name}: {message}")
-
-        common = {
+        common: dict[str, Any] = {
             "job": job,
             "slot": slot,
             "recorder": self.recorder,
             "file": file,
             "scratch": self.scratch,
-            "progress": progress,
+            "progress": self.progress.job(job.name),
             "definition": self.recorder.jobs[job.name].definition_sha256,
             "target": target,
             "target_name": describe_target(spec, job),
@@ -221,11 +239,11 @@ class Scheduler:
         }
         if isinstance(action, AnalyticsImport):
             provider = AnalyticsImportProvider(session, action)
-            return await AnalyticsImportRun(**common, provider=provider).run()  # type: ignore[arg-type]
+            return await AnalyticsImportRun(**common, provider=provider).run()
         assert isinstance(action, BulkWriteImport)
         results = spec.output_dir / f"{job.output or job.name}.results.csv"
         writer = BulkWriteProvider(session, action)
-        run = BulkWriteRun(**common, provider=writer, results=results, root=spec.output_dir)  # type: ignore[arg-type]
+        run = BulkWriteRun(**common, provider=writer, results=results, root=spec.output_dir)
         try:
             return await run.run()
         except OutsideRoot as exc:
@@ -250,14 +268,18 @@ class Scheduler:
             if n
         )
         where = f"; results in {record.results.path}" if record.results else ""
-        self.report(
-            f"{job.name}: {status.replace('_', ' ')}: {record.rows_landed} of "
-            f"{record.rows} rows imported ({counts or 'nothing to do'}){where}"
+        self.progress.ended(
+            job.name,
+            status,
+            f"{status.replace('_', ' ')}: {record.rows_landed} of "
+            f"{record.rows} rows imported ({counts or 'nothing to do'}){where}",
+            rows=record.rows_landed,
+            refused=outcome.row_errors,
         )
         if outcome.row_errors and record.results:
             # Why, without opening the file: the first few reasons Zoho gave.
             for refusal in first_refusals(Path(record.results.path)):
-                self.report(f"{job.name}: refused {refusal}")
+                self.progress.job(job.name)(f"refused {refusal}", "warning")
 
     def _fail(self, name: str, error: JobError, status: str = "failed") -> None:
         self.recorder.update_job(
@@ -266,13 +288,19 @@ class Scheduler:
             ended_at=now(),
             error=ErrorRecord(error.error_class, error.message, error.code),  # type: ignore[arg-type]
         )
-        self.report(f"{name}: {status.replace('_', ' ')}: {error.message}")
+        self.progress.ended(
+            name,
+            status,
+            f"{status.replace('_', ' ')}: {error.message}",
+            error=error.message,
+            code=error.code,
+        )
         if self.options.fail_fast:
             self.stop(f"not started: {name} failed and --fail-fast is set")
 
     def _skip(self, name: str, reason: str) -> None:
         self.recorder.update_job(name, status="skipped", reason=reason, ended_at=now())
-        self.report(f"{name}: skipped ({reason})")
+        self.progress.ended(name, "skipped", f"skipped ({reason})", reason=reason)
 
     @contextlib.asynccontextmanager
     async def _open_sessions(self) -> AsyncIterator[None]:
@@ -286,7 +314,11 @@ class Scheduler:
                     retry = spec.jobs[planned.name].retry
                     self._sessions[planned.connection] = await stack.enter_async_context(
                         ZohoSession(
-                            connection, retry, notice=self.report, tokens=tokens, rates=self.rates
+                            connection,
+                            retry,
+                            notice=self.progress,
+                            tokens=tokens,
+                            rates=self.rates,
                         )
                     )
             yield

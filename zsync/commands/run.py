@@ -23,7 +23,7 @@ from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.products import CALL_KINDS, tightest
-from zsync.progress import Progress
+from zsync.progress import HEARTBEAT_EVERY, LogFormat, Progress, display_for
 from zsync.reports.github import print_annotations
 from zsync.runner import run_plan
 from zsync.runs import started_run, state_dir_for
@@ -49,7 +49,11 @@ def run(
     timeout: float | None = None,
     emulator_settings: EmulatorSettings | None = None,
     junit: str | None = None,
+    verbosity: int = 0,
+    log_format: LogFormat = "text",
+    heartbeat: float = HEARTBEAT_EVERY,
 ) -> int:
+    """`verbosity`: -1 problems only (-q), 0 the default, 1 every status check (-v)."""
     settings = emulator_settings or EmulatorSettings()
     if settings.given and not emulator:
         # Said before the job file is read: it is the command line that is wrong.
@@ -89,7 +93,11 @@ def run(
         reimport=frozenset(reimport),
         timeout=timeout,
     )
-    report = Progress()
+    report = Progress(
+        display_for(log_format, quiet=verbosity < 0),
+        level="warning" if verbosity < 0 else "debug" if verbosity > 0 else "info",
+        heartbeat=heartbeat,
+    )
     interrupts = RunInterrupts()
     code, run_id = asyncio.run(
         _run(
@@ -113,7 +121,11 @@ def run(
     if output == "json":
         click.echo(redact.text(manifest_text.rstrip()))
     reported = _write_reports(json.loads(manifest_text), path_of_manifest, junit)
-    click.echo(redact.text(f"manifest: {path_of_manifest}"), err=output == "json")
+    if log_format == "json":  # stderr stays one JSON object per line
+        report.emit("run.manifest", f"manifest: {path_of_manifest}", path=str(path_of_manifest))
+        report.flush()
+    elif verbosity >= 0 or code != ExitCode.OK:
+        click.echo(redact.text(f"manifest: {path_of_manifest}"), err=output == "json")
     # A signal after the run's own handler was done still says the process was stopped.
     code = interrupts.exit_code or code
     # A run that passed but whose report is missing must not look green to CI.

@@ -87,6 +87,7 @@ async def download_to(
             if declared is not None and size > declared:
                 break
             handle.write(chunk)
+            destination.size = size  # bytes so far, for the live view
     _check_length(size, declared, what)
     destination.size = size
     return size

@@ -284,6 +284,16 @@ class ZohoSession:
         )
         return reply.headers
 
+    async def _retry_later(self, method: str, url: str, problem: str, attempt: int) -> None:
+        """Wait before trying a request again, saying so: a run that retries in silence
+        looks stuck, and a flaky network should show in the log."""
+        wait = backoff(attempt, self.retry.backoff)
+        self.notice(
+            f"connection '{self.connection.name}': {method} {_path(url)}: {problem}; "
+            f"trying again in {wait:.1f}s ({attempt + 1} of {self.retry.attempts})"
+        )
+        await asyncio.sleep(wait)
+
     async def _send(
         self,
         method: str,
@@ -365,7 +375,7 @@ class ZohoSession:
                     raise TransientError(
                         f"{method} {_path(url)} failed {attempt} times; last: {problem}"
                     ) from exc
-                await asyncio.sleep(backoff(attempt, self.retry.backoff))
+                await self._retry_later(method, url, problem, attempt)
                 continue
 
             body = _parse(raw)
@@ -423,7 +433,8 @@ class ZohoSession:
                         + f" after {attempt} attempts",
                         code=code,
                     )
-                await asyncio.sleep(backoff(attempt, self.retry.backoff))
+                said = f"HTTP {status} {code or ''}".strip()
+                await self._retry_later(method, url, said, attempt)
                 continue
             raise _failure(method, url, status, code, message, raw)
 
