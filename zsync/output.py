@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from zsync import redact
 from zsync.errors import ExitCode, SpecError, ZsyncError
-from zsync.spec.diagnostics import Diagnostic
+
+if TYPE_CHECKING:  # zsync.spec loads the spec checker: not at start-up
+    from zsync.spec.diagnostics import Diagnostic
 
 ERROR_STATUS = "error"
 # Neither a ZsyncError nor click's: a bug in zsync (its traceback goes to stderr).
