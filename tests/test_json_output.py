@@ -285,3 +285,37 @@ def test_asks_for_json(args: list[str], wanted: bool) -> None:
     from zsync.output import asks_for_json
 
     assert asks_for_json(args) is wanted
+
+
+@pytest.mark.parametrize(
+    ("document", "kind"),
+    [
+        ("interrupted", "interrupted"),
+        ("terminated", "interrupted"),
+        ("internal", "internal"),
+    ],
+)
+def test_envelopes_without_a_zsync_error_fit_the_schema(document: str, kind: str) -> None:
+    from zsync import output
+    from zsync.errors import ExitCode
+
+    envelope = {
+        "interrupted": lambda: output.for_exit_code(ExitCode.INTERRUPTED),
+        "terminated": lambda: output.for_exit_code(ExitCode.TERMINATED),
+        "internal": lambda: output.for_internal_error(RuntimeError("boom")),
+    }[document]()
+    valid_as(envelope, "envelope")
+    assert envelope["error"]["kind"] == kind
+
+
+def test_a_second_document_never_reaches_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    from zsync import output
+
+    output.start_command()
+    output.print_document({"first": 1})
+    output.print_envelope(output.for_exit_code(1))  # the command's document is out already
+    output.print_document({"second": 2})
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"first": 1}
+    assert "second JSON document" in captured.err
+    output.start_command()
