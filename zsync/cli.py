@@ -11,11 +11,11 @@ _LOADING = interrupts.quiet_while_loading()
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from zsync import __version__
+from zsync import __version__, output
 from zsync.commands import DEFAULT_RUNS_LIMIT
 from zsync.emulator_options import (
     EmulatorSettings,
@@ -37,7 +37,8 @@ OUTPUT = click.option(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Print for people (text) or for tools (json).",
+    help="Print for people (text) or for tools (json: one JSON document on stdout, an error "
+    "envelope on failure).",
 )
 SELECT = click.option(
     "--select",
@@ -54,7 +55,47 @@ EXCLUDE = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class JsonAwareGroup(click.Group):
+    """Click refuses a bad command line (an unknown option, --limit 0) before any command
+    runs; under --output json that refusal must still be a JSON document on stdout.
+
+    Click still prints its own message and usage on stderr, and exits 2, as without json."""
+
+    _ASKS_FOR_JSON = "zsync.asks_for_json"
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # Read before parsing: a parse that fails leaves no parameters to read it from.
+        asks_for_json = output.asks_for_json(args)
+        if parent is None:  # a new command line (a test process runs many)
+            output.start_command()
+        try:
+            context = super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            if asks_for_json:
+                output.print_envelope(output.for_click_error(exc))
+            raise
+        context.meta[self._ASKS_FOR_JSON] = asks_for_json
+        return context
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:  # the command's own options, parsed in here
+            if ctx.meta.get(self._ASKS_FOR_JSON):
+                output.print_envelope(output.for_click_error(exc))
+            raise
+
+
+@click.group(
+    cls=JsonAwareGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="zsync")
 def cli() -> None:
     """Declarative bulk exports and imports for Zoho CRM, Bigin, Creator and Analytics.
@@ -449,9 +490,12 @@ def _exit(command: Callable[[], int]) -> None:
     """Run a command and end the process with its exit code; the one place errors print.
 
     Secrets the command registers are masked in all it prints, its errors included (and
-    forgotten after it: a test process runs many commands)."""
+    forgotten after it: a test process runs many commands). Under --output json a command
+    that ends without its document prints an error envelope in its place."""
     from zsync import redact
 
+    as_json = _output_is_json()
+    output.start_command()
     with redact.scope():
         try:
             code = command()
@@ -461,14 +505,27 @@ def _exit(command: Callable[[], int]) -> None:
             said = exc.summary if isinstance(exc, SpecError) and shown else f"error: {exc}"
             click.echo(redact.text(f"zsync: {said}"), err=True)
             code = exc.exit_code
+            if as_json:
+                output.print_envelope(output.for_zsync_error(exc))
         except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise  # click prints these itself
-        except Exception:  # a bug in zsync: its traceback helps, its secrets don't
+            raise  # click prints these itself (and JsonAwareGroup their envelope)
+        except Exception as exc:  # a bug in zsync: its traceback helps, its secrets don't
             import traceback
 
             sys.stderr.write(redact.text(traceback.format_exc()))
-            code = 1
+            code = ExitCode.JOB_FAILED
+            if as_json:
+                output.print_envelope(output.for_internal_error(exc))
+        else:
+            if as_json and code != ExitCode.OK:
+                output.print_envelope(output.for_exit_code(code))
     sys.exit(int(code))
+
+
+def _output_is_json() -> bool:
+    # From the parsed parameters: every verb with --output calls _exit inside its context.
+    context = click.get_current_context(silent=True)
+    return context is not None and context.params.get("output") == "json"
 
 
 def main() -> None:
@@ -478,13 +535,19 @@ def main() -> None:
         interrupts.raise_on_signals()
         cli(prog_name="zsync")
     except interrupts.Interrupted as exc:
-        click.echo("zsync: interrupted", err=True)
-        sys.exit(exc.exit_code)
+        _interrupted(exc.exit_code)
     except KeyboardInterrupt:  # Python's own handler, in the instant before ours is in place
-        click.echo("zsync: interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _interrupted(ExitCode.INTERRUPTED)
     finally:
         interrupts.exit_at_once()  # the work is over: a late signal needs no cleanup
+
+
+def _interrupted(code: int) -> None:
+    click.echo("zsync: interrupted", err=True)
+    # The signal may have come before the command's document or after it was out.
+    if output.asks_for_json(sys.argv[1:]):
+        output.print_envelope(output.for_exit_code(code))
+    sys.exit(code)
 
 
 # Loaded: the quiet handlers go, main() puts its own in place (and a test process that merely

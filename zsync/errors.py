@@ -1,7 +1,9 @@
 """Every failure zsync knows, and the one place they map to exit codes.
 
-ZsyncError                      base class; `exit_code` says how the CLI ends
+ZsyncError                      base class; `exit_code` says how the CLI ends, `kind`
+│                               names it in --output json's error envelope
 ├── UsageError                  bad command-line use                              -> 2
+│   └── StateLookupError        the state store or run asked for isn't there / readable
 ├── SpecError                   the job file is invalid (diagnostics)             -> 2
 ├── LockedError                 another run of the job file holds its lock        -> 5
 ├── StateError                  the state store can't be read or written          -> 1
@@ -44,18 +46,29 @@ class ZsyncError(Exception):
     """Base of every error zsync raises on purpose."""
 
     exit_code: ExitCode = ExitCode.JOB_FAILED
+    kind = "error"
 
 
 class UsageError(ZsyncError):
     """The command line asks for something that can't be done."""
 
     exit_code = ExitCode.INVALID
+    kind = "usage"
+
+
+class StateLookupError(UsageError):
+    """The state store, or the run asked for, isn't there or can't be read (by status/runs).
+
+    A usage error (exit 2): the command line pointed at the wrong place or run."""
+
+    kind = "state"
 
 
 class SpecError(ZsyncError):
     """The job file is invalid; `diagnostics` says where and why."""
 
     exit_code = ExitCode.INVALID
+    kind = "invalid_job_file"
 
     def __init__(self, diagnostics: Sequence[Diagnostic], *, shown: bool = False) -> None:
         self.diagnostics = tuple(diagnostics)
@@ -78,16 +91,20 @@ class LockedError(ZsyncError):
     """Another run of the same job file holds the run lock."""
 
     exit_code = ExitCode.LOCKED
+    kind = "lock_held"
 
 
 class StateError(ZsyncError):
     """The state store can't be opened, read or written."""
+
+    kind = "state"
 
 
 class JobError(ZsyncError):
     """A job failed; the run goes on with the jobs that don't need it."""
 
     error_class = "internal"
+    kind = "job_failed"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -133,6 +150,7 @@ class OutcomeUnknown(TransientError):
 class JobTimeout(JobError):
     error_class = "timeout"
     exit_code = ExitCode.TIMEOUT
+    kind = "timeout"
 
 
 class InternalError(JobError):

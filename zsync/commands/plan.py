@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import click
 
+from zsync import output as output_json
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.durations import format_duration
@@ -33,12 +33,14 @@ def plan(
         click.echo(redact.text(diagnostic.render()), err=True)
     print_annotations(result.diagnostics, err=output == "json")
     if result.spec is None:
+        if output == "json":
+            output_json.print_document(output_json.for_invalid_job_file(result.diagnostics))
         click.echo(f"{path}: invalid; run `zsync validate {path}` for details", err=True)
         return ExitCode.INVALID
     redact.add_auth(result.spec)
     the_plan = build_plan(result.spec, select, exclude)
     if output == "json":
-        click.echo(json.dumps(redact.scrub(as_json(the_plan)), indent=2))
+        output_json.print_document(as_json(the_plan))
     else:
         click.echo(redact.text(render(the_plan, path)))
     return ExitCode.OK

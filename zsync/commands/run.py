@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from zsync import output as output_json
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.emulator_options import EmulatorSettings, emulator_config
@@ -119,7 +120,7 @@ def run(
     path_of_manifest = manifest_path(states, run_id)
     manifest_text = path_of_manifest.read_text(encoding="utf-8")
     if output == "json":
-        click.echo(redact.text(manifest_text.rstrip()))
+        output_json.print_json_text(manifest_text)
     reported = _write_reports(json.loads(manifest_text), path_of_manifest, junit)
     if log_format == "json":  # stderr stays one JSON object per line
         report.emit("run.manifest", f"manifest: {path_of_manifest}", path=str(path_of_manifest))

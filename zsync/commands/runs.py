@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zsync import output as output_json
 from zsync import redact
 from zsync.commands import DEFAULT_RUNS_LIMIT, OutputFormat
 from zsync.commands.status import (
@@ -46,7 +46,7 @@ def runs(
         counts = {} if store is None else {r.run_id: store.job_counts(r.run_id) for r in shown}
     if output == "json":
         listed = [as_json(run, counts[run.run_id]) for run in shown]
-        click.echo(json.dumps(redact.scrub(listed), indent=2))
+        output_json.print_document(listed)
         return ExitCode.OK
     if not shown:
         click.echo(f"no runs recorded in {directory}")

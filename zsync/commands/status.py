@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,9 +10,10 @@ from typing import Any
 
 import click
 
+from zsync import output as output_json
 from zsync import redact, runs
 from zsync.commands import OutputFormat
-from zsync.errors import ExitCode, StateError, UsageError
+from zsync.errors import ExitCode, StateError, StateLookupError
 from zsync.manifest import render
 from zsync.sizes import human_bytes
 from zsync.state.lock import alive
@@ -34,7 +34,7 @@ def status(
     directory = Path(state_dir or DEFAULT_STATE_DIR)
     with reading(directory) as store:
         if store is None:
-            raise UsageError(
+            raise StateLookupError(
                 f"no state store in {directory} (no {STORE_FILE}): run zsync in the job "
                 "file's directory, or pass --state-dir"
             )
@@ -43,7 +43,7 @@ def status(
     # What the store holds was masked as it was written (zsync.state.redacted); a URL's
     # userinfo, and whatever this process registered, are masked here too.
     if output == "json":
-        click.echo(json.dumps(redact.scrub(as_json(record, jobs)), indent=2))
+        output_json.print_document(as_json(record, jobs))
         return ExitCode.OK
     click.echo(redact.text(header(record)))
     click.echo(redact.text(job_table(jobs)) if jobs else "  (no jobs recorded)")
@@ -64,13 +64,15 @@ def reading(directory: Path) -> Iterator[SqliteStore | None]:
     try:
         store = SqliteStore(path, read_only=True)
     except StateError as exc:  # its message names the file
-        raise UsageError(str(exc)) from exc
+        raise StateLookupError(str(exc)) from exc
     try:
         yield store
     except StateError as exc:
-        raise UsageError(str(exc)) from exc
+        raise StateLookupError(str(exc)) from exc
     except (ValueError, KeyError, TypeError) as exc:  # a record this zsync can't decode
-        raise UsageError(f"the state store {path} holds a record zsync can't read: {exc}") from exc
+        raise StateLookupError(
+            f"the state store {path} holds a record zsync can't read: {exc}"
+        ) from exc
     finally:
         store.close()
 
@@ -79,11 +81,13 @@ def _find_run(store: StateStore, run: str, directory: Path) -> RunRecord:
     if run == "latest":
         newest = store.runs(limit=1)
         if not newest:
-            raise UsageError(f"no runs recorded in {directory}")
+            raise StateLookupError(f"no runs recorded in {directory}")
         return newest[0]
     record = store.run(run)
     if record is None:
-        raise UsageError(f"no run {run!r} in {directory}; `zsync runs` lists the recorded runs")
+        raise StateLookupError(
+            f"no run {run!r} in {directory}; `zsync runs` lists the recorded runs"
+        )
     return record
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import click
 
+from zsync import output as output_json
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.errors import ExitCode
@@ -22,7 +22,7 @@ def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) 
         if result.spec is not None:
             redact.add_auth(result.spec)
         if output == "json":
-            click.echo(redact.text(json.dumps(as_json(result), indent=2)))
+            output_json.print_document(as_json(result))
         else:
             for diagnostic in result.diagnostics:
                 click.echo(redact.text(diagnostic.render()))
@@ -35,7 +35,11 @@ def validate(path: str, *, output: OutputFormat = "text", strict: bool = False) 
 
 
 def as_json(result: LoadResult) -> dict[str, object]:
+    """The validation report; an invalid file's is an error envelope as well (the fields of
+    zsync.output's envelope first), so it reads like every other failure under json."""
+    failure = {} if result.ok else output_json.for_invalid_job_file(result.diagnostics)
     return {
+        **failure,
         "file": result.file,
         "valid": result.ok,
         "errors": len(result.errors),
