@@ -24,11 +24,13 @@ from zsync.emulator_options import (
     emulator_options,
 )
 from zsync.errors import ExitCode, SpecError, ZsyncError
+from zsync.products import PRODUCTS
 
 # Each command imports its module when it runs, not here: `zsync --help` and `zsync validate`
 # shouldn't load aiohttp, the state store or the emulator (tests/test_start.py checks).
 if TYPE_CHECKING:
     from zsync.commands import OutputFormat
+    from zsync.products import Product
     from zsync.progress import LogFormat
 
 SPEC = click.Path(dir_okay=False, path_type=str)
@@ -105,6 +107,7 @@ def cli() -> None:
 
     \b
     Start with:
+      zsync init crm analytics     write a starter jobs.yaml for these products
       zsync validate jobs.yaml     check the file (no network)
       zsync plan jobs.yaml         show waves, slots and API calls (no network)
       zsync run jobs.yaml --emulator   run it against the embedded emulator
@@ -114,6 +117,43 @@ def cli() -> None:
     Exit codes: 0 success, 1 a job failed, 2 invalid job file or usage, 3 rows failed,
     4 timeout, 5 another run holds the lock, 130/143 interrupted.
     """
+
+
+@cli.command()
+@click.argument("products", nargs=-1, type=click.Choice(PRODUCTS), metavar="[PRODUCTS]...")
+@click.option(
+    "--output-file",
+    type=click.Path(dir_okay=False),
+    metavar="PATH",
+    help="Where to write. Default: jobs.yaml (jobs.example.yaml with --example).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.option(
+    "--example",
+    is_flag=True,
+    help="Write the full example instead (every product, imports, criteria, dependencies).",
+)
+def init(
+    products: tuple[Product, ...], output_file: str | None, force: bool, example: bool
+) -> None:
+    """Write a starter job file that validates and runs as written.
+
+    For each of PRODUCTS (crm, bigin, creator, analytics; default: crm): a connection whose
+    credentials come from ${ZOHO_...} environment variables and one export job, with a
+    comment on each key; a commented-out import shows the other direction. `zsync run
+    jobs.yaml --emulator` runs it against the embedded emulator at once. An existing file
+    is left alone unless --force.
+
+    \b
+    Examples:
+      zsync init
+      zsync init crm analytics --output-file zoho/jobs.yaml
+      zsync init --example
+    """
+    with interrupts.loading():
+        from zsync.commands.init import init as init_command
+
+    _exit(lambda: init_command(products, output_file=output_file, force=force, example=example))
 
 
 @cli.command()

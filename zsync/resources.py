@@ -1,8 +1,8 @@
-"""Find the JSON Schemas shipped with zsync.
+"""Find the files shipped with zsync beside its code: the JSON Schemas and the example job file.
 
-`schemas/` at the top of the repository is the source of truth; the wheel carries a copy in
-`zsync/_schemas/` (see pyproject.toml). A source checkout or an editable install reads the
-former, an installed wheel the latter.
+`schemas/` and `jobs.example.yaml` at the top of the repository are the source of truth; the
+wheel carries copies in `zsync/_schemas/` and `zsync/_examples/` (see pyproject.toml). A
+source checkout or an editable install reads the former, an installed wheel the latter.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _CANDIDATES = (_PACKAGE_DIR / "_schemas", _PACKAGE_DIR.parent / "schemas")
+_EXAMPLE_CANDIDATES = (_PACKAGE_DIR / "_examples", _PACKAGE_DIR.parent)
+EXAMPLE_NAME = "jobs.example.yaml"
 
 
 def schema_path(name: str) -> Path:
@@ -23,6 +25,15 @@ def schema_path(name: str) -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"{name}.schema.json is missing from this zsync installation")
+
+
+def example_path() -> Path:
+    """Path of the example job file (jobs.example.yaml), every product in one file."""
+    for directory in _EXAMPLE_CANDIDATES:
+        candidate = directory / EXAMPLE_NAME
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{EXAMPLE_NAME} is missing from this zsync installation")
 
 
 @cache
