@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from zsync import __version__, output
 from zsync.commands import DEFAULT_RUNS_LIMIT
@@ -229,7 +230,9 @@ def plan(
     "--state-dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Where the state store (state.db) and run manifests go. Default: .zsync/ beside "
+    envvar="ZSYNC_STATE_DIR",
+    help="Where the state store (state.db) and run manifests go; relative to the working "
+    "directory, as every path given here. Default: $ZSYNC_STATE_DIR, else .zsync/ beside "
     "the job file.",
 )
 @click.option(
@@ -465,15 +468,39 @@ READ_STATE_DIR = click.option(
     "--state-dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="The state directory to read (the one `zsync run` wrote). Default: .zsync/ here.",
+    envvar="ZSYNC_STATE_DIR",
+    help="The state directory to read (the one `zsync run` wrote). Default: "
+    "$ZSYNC_STATE_DIR, else beside --job-file, else .zsync/ here.",
 )
+JOB_FILE = click.option(
+    "-f",
+    "--job-file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Read the state `zsync run FILE` keeps by default: .zsync/ beside FILE.",
+)
+
+
+def _state_dir_to_read(state_dir: str | None, job_file: str | None) -> str:
+    """--state-dir given on the command line and --job-file contradict each other; the
+    environment's ZSYNC_STATE_DIR gives way to --job-file."""
+    from zsync.commands import state_dir_to_read
+
+    context = click.get_current_context()
+    source = context.get_parameter_source("state_dir")
+    if job_file and state_dir and source is ParameterSource.COMMANDLINE:
+        raise click.UsageError("give --state-dir or --job-file, not both")
+    if job_file and source is not ParameterSource.COMMANDLINE:
+        state_dir = None
+    return str(state_dir_to_read(state_dir, job_file))
 
 
 @cli.command()
 @click.argument("run_id", metavar="[RUN_ID|latest]", default="latest")
 @READ_STATE_DIR
+@JOB_FILE
 @OUTPUT
-def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
+def status(run_id: str, state_dir: str | None, job_file: str | None, output: OutputFormat) -> None:
     """Show a recorded run and each of its jobs.
 
     The run's job file, outcome, start, end and duration; then one line per job: its
@@ -493,11 +520,13 @@ def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
     with interrupts.loading():
         from zsync.commands.status import status as status_command
 
-    _exit(lambda: status_command(run_id, state_dir=state_dir, output=output))
+    directory = _state_dir_to_read(state_dir, job_file)
+    _exit(lambda: status_command(run_id, state_dir=directory, output=output))
 
 
 @cli.command()
 @READ_STATE_DIR
+@JOB_FILE
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -507,7 +536,7 @@ def status(run_id: str, state_dir: str | None, output: OutputFormat) -> None:
     help="Show the newest N runs.",
 )
 @OUTPUT
-def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
+def runs(state_dir: str | None, job_file: str | None, limit: int, output: OutputFormat) -> None:
     """List the recorded runs, newest first.
 
     One line per run: its id, start, duration, outcome, how many jobs ended in each status,
@@ -523,7 +552,8 @@ def runs(state_dir: str | None, limit: int, output: OutputFormat) -> None:
     with interrupts.loading():
         from zsync.commands.runs import runs as runs_command
 
-    _exit(lambda: runs_command(state_dir=state_dir, limit=limit, output=output))
+    directory = _state_dir_to_read(state_dir, job_file)
+    _exit(lambda: runs_command(state_dir=directory, limit=limit, output=output))
 
 
 def _exit(command: Callable[[], int]) -> None:

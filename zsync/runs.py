@@ -27,6 +27,7 @@ from zsync.manifest import point_latest, write_manifest
 from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
 from zsync.spec.model import Spec
+from zsync.state import STATE_DIR_NAME
 from zsync.state.lock import holder_for, take_lock
 from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, JobRecord, RunRecord, new_run_id, now
@@ -39,7 +40,9 @@ STATE_FILE = "state.db"
 
 
 def state_dir_for(spec: Spec, state_dir: str | Path | None) -> Path:
-    return Path(state_dir) if state_dir else spec.path.parent / ".zsync"
+    """--state-dir as given (relative to the working directory, as every path on a command
+    line), else .zsync/ beside the job file."""
+    return Path(state_dir) if state_dir else spec.path.parent / STATE_DIR_NAME
 
 
 def open_store(state_dir: Path) -> StateStore:

@@ -11,13 +11,13 @@ from zsync import output as output_json
 from zsync import redact
 from zsync.commands import DEFAULT_RUNS_LIMIT, OutputFormat
 from zsync.commands.status import (
-    DEFAULT_STATE_DIR,
     duration,
     duration_seconds,
     reading,
     when,
 )
 from zsync.errors import ExitCode
+from zsync.state import STATE_DIR_NAME
 from zsync.state.records import RunRecord
 
 DEFAULT_LIMIT = DEFAULT_RUNS_LIMIT
@@ -38,7 +38,7 @@ COLUMNS = ("RUN", "STARTED (UTC)", "TOOK", "OUTCOME", "JOBS", "JOB FILE")
 def runs(
     *, state_dir: str | None = None, limit: int = DEFAULT_LIMIT, output: OutputFormat = "text"
 ) -> int:
-    directory = Path(state_dir or DEFAULT_STATE_DIR)
+    directory = Path(state_dir or STATE_DIR_NAME)
     with reading(directory) as store:
         # One more than asked tells whether there are older runs not shown.
         found = [] if store is None else store.runs(limit=limit + 1)

@@ -16,12 +16,12 @@ from zsync.commands import OutputFormat
 from zsync.errors import ExitCode, StateError, StateLookupError
 from zsync.manifest import render
 from zsync.sizes import human_bytes
+from zsync.state import STATE_DIR_NAME, STATE_DIR_VARIABLE
 from zsync.state.lock import alive
 from zsync.state.records import JobRecord, LockHolder, RunRecord
 from zsync.state.sqlite import SqliteStore
 from zsync.state.store import StateStore
 
-DEFAULT_STATE_DIR = ".zsync"
 STORE_FILE = "state.db"
 # Runs that stopped before their jobs were done: `zsync run --resume` takes them up again.
 RESUMABLE = frozenset({"running", "abandoned", "interrupted"})
@@ -31,12 +31,13 @@ COLUMNS = ("JOB", "STATUS", "ROWS", "BYTES", "ZOHO JOBS", "")
 def status(
     run: str = "latest", *, state_dir: str | None = None, output: OutputFormat = "text"
 ) -> int:
-    directory = Path(state_dir or DEFAULT_STATE_DIR)
+    directory = Path(state_dir or STATE_DIR_NAME)
     with reading(directory) as store:
         if store is None:
             raise StateLookupError(
-                f"no state store in {directory} (no {STORE_FILE}): run zsync in the job "
-                "file's directory, or pass --state-dir"
+                f"no state store in {directory} (no {STORE_FILE}): zsync run keeps it "
+                "beside the job file; pass --job-file FILE, --state-dir DIR or set "
+                f"{STATE_DIR_VARIABLE}"
             )
         record = _find_run(store, run, directory)
         jobs = store.jobs(record.run_id)
