@@ -354,3 +354,17 @@ def test_the_image_builds_and_runs_zsync() -> None:
         assert whoami.stdout.strip() != "0"
     finally:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
+
+
+def test_the_distribution_name_is_the_one_the_readme_and_the_workflow_install() -> None:
+    # PyPI's `zsync` is an unrelated file-sync tool: every install instruction names ours.
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["name"] == "zoho-zsync"
+    assert project["scripts"] == {"zsync": "zsync.cli:main"}
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"^pipx install zoho-zsync\b", readme, re.MULTILINE)
+    assert not re.search(r"pip(x)? install zsync\b(?!`)", readme.replace("`pip install zsync`", ""))
+    from zsync import __version__
+
+    pins = re.findall(r"zoho-zsync==([\d.]+)", WORKFLOW.read_text(encoding="utf-8"))
+    assert pins and set(pins) == {__version__}

@@ -573,7 +573,12 @@ def _exit(command: Callable[[], int]) -> None:
             # Diagnostics a command printed already are closed with one line, not repeated.
             shown = isinstance(exc, SpecError) and exc.shown
             said = exc.summary if isinstance(exc, SpecError) and shown else f"error: {exc}"
-            click.echo(redact.text(f"zsync: {said}"), err=True)
+            if _logs_json():
+                from zsync.progress.jsonlines import log_line
+
+                log_line("run.error", said, "error", error=exc.kind, exit_code=int(exc.exit_code))
+            else:
+                click.echo(redact.text(f"zsync: {said}"), err=True)
             code = exc.exit_code
             if as_json:
                 output.print_envelope(output.for_zsync_error(exc))
@@ -590,6 +595,12 @@ def _exit(command: Callable[[], int]) -> None:
             if as_json and code != ExitCode.OK:
                 output.print_envelope(output.for_exit_code(code))
     sys.exit(int(code))
+
+
+def _logs_json() -> bool:
+    # `zsync run --log-format json`: stderr is one JSON object per line, errors included.
+    context = click.get_current_context(silent=True)
+    return context is not None and context.params.get("log_format") == "json"
 
 
 def _output_is_json() -> bool:

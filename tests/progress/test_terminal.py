@@ -248,3 +248,22 @@ async def test_a_job_that_zoho_keeps_busy_says_its_state_every_heartbeat(tmp_pat
         re.fullmatch(r"still (ADDED|QUEUED|IN PROGRESS) after \ds, next check in \ds", b)
         for b in beats
     ), said
+
+
+def test_json_logs_stay_json_when_the_job_file_is_invalid(tmp_path: Path) -> None:
+    (tmp_path / "jobs.yaml").write_text("version: 1\nconnections: {}\njobs: {}\n")
+    done = subprocess.run(
+        [ZSYNC, "run", "jobs.yaml", "--log-format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=_environment(),
+    )
+    assert done.returncode == 2
+    events = [json.loads(line) for line in done.stderr.splitlines()]
+    problems = [e for e in events if e["event"] == "job_file.problem"]
+    assert problems and problems[0]["line"] == 2 and problems[0]["level"] == "error"
+    assert events[-1]["event"] == "run.error"
+    assert events[-1]["exit_code"] == 2

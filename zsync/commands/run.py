@@ -25,6 +25,7 @@ from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.products import CALL_KINDS, tightest
 from zsync.progress import HEARTBEAT_EVERY, LogFormat, Progress, display_for
+from zsync.progress.jsonlines import log_line
 from zsync.reports.github import print_annotations
 from zsync.runner import run_plan
 from zsync.runs import started_run, state_dir_for
@@ -69,7 +70,11 @@ def run(
     if emulator:
         diagnostics = [d for d in diagnostics if not _moot_under_emulator(d)]
     for diagnostic in diagnostics:
-        click.echo(redact.text(diagnostic.render()), err=True)
+        if log_format == "json":
+            where = {k: v for k, v in diagnostic.as_json().items() if k != "message"}
+            log_line("job_file.problem", diagnostic.render(), diagnostic.severity, **where)
+        else:
+            click.echo(redact.text(diagnostic.render()), err=True)
     print_annotations(diagnostics, err=output == "json")
     if result.spec is None:
         raise SpecError(result.diagnostics, shown=True)

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from zsync import redact
 from zsync.progress.board import Board
-from zsync.progress.events import Event
+from zsync.progress.events import Event, Level
 
 
 class JsonLines:
@@ -52,3 +52,11 @@ class JsonLines:
 
 def _iso(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
+
+
+def log_line(kind: str, message: str, level: Level = "info", **data: object) -> None:
+    """One event written at once, outside a run's progress (before it starts, after it
+    failed to)."""
+    lines = JsonLines()
+    lines.show(Event(kind, message, level=level, data=data))
+    lines.tick(Board())
