@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,7 @@ from zsync.providers.analytics_import import AnalyticsImportProvider
 from zsync.providers.bulk_write import BulkWriteProvider
 from zsync.refusals import first_refusals
 from zsync.sinks.atomic import OutsideRoot
-from zsync.slots import JobSlot
+from zsync.slots import JobSlot, SharedSlots, lease_ttl
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
 from zsync.spec.semantics import import_roots_of
 from zsync.state.recorder import Recorder
@@ -65,10 +67,14 @@ class Scheduler:
     rates: Rates = field(default_factory=Rates)  # Zoho's per-minute limits, for every job
     timings: Timings | None = None  # how long jobs of each kind take (made by run)
     progress: Progress = field(init=False)
+    shared_slots: SharedSlots | None = None  # leased from the store, with other runners
 
     def __post_init__(self) -> None:
         report = self.report
         self.progress = report if isinstance(report, Progress) else Progress(CallbackLines(report))
+        if self.shared_slots is None:
+            holder = f"run {self.recorder.run.run_id}, pid {os.getpid()} on {socket.gethostname()}"
+            self.shared_slots = SharedSlots(self.recorder.store, holder, lease_ttl())
 
     async def run(self) -> None:
         spec = self.plan.spec
@@ -84,7 +90,12 @@ class Scheduler:
                 self._done[name].set()
                 kept[name] = record.status
         self.progress.plan(self.plan.jobs, kept)
-        async with _state_errors_unwrapped(), self._open_sessions(), asyncio.TaskGroup() as group:
+        async with (
+            _state_errors_unwrapped(),
+            self.shared_slots.renewed() if self.shared_slots else contextlib.nullcontext(),
+            self._open_sessions(),
+            asyncio.TaskGroup() as group,
+        ):
             started = 0
             for wave in self.plan.waves:
                 for name in wave:
@@ -145,7 +156,8 @@ class Scheduler:
             )
             self.progress.started(name, f"started ({record.product} {record.direction})")
 
-        slot = JobSlot(semaphore, running)
+        key = self.plan.jobs[name].slot
+        slot = JobSlot(semaphore, running, self.shared_slots, key, self.plan.slots[key].cap)
         try:
             async with asyncio.timeout(job.poll.timeout):
                 if isinstance(job.action, Export):

@@ -29,6 +29,7 @@ async def test_a_view_missing_from_the_list_is_asked_for_again(zoho) -> None:
           export: {from: analytics, view: Sales}
           output: analytics/sales.csv
         nothing:
+          needs: [sales]  # asked for after sales's list call, never before it
           export: {from: analytics, view: No_Such_View}
           output: analytics/nothing.csv
         """)

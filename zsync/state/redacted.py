@@ -70,6 +70,25 @@ class RedactedStore:
     def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
         return self.store.durations(keys)
 
+    # Keys and holders name organisations and hosts, never secrets: passed through.
+    def take_slot(self, key: str, cap: int, lease: str, holder: str, ttl: float) -> bool:
+        return self.store.take_slot(key, cap, lease, holder, ttl)
+
+    def renew_slots(self, leases: Sequence[str], ttl: float) -> None:
+        self.store.renew_slots(leases, ttl)
+
+    def free_slot(self, lease: str) -> None:
+        self.store.free_slot(lease)
+
+    def slots_taken(self, key: str) -> int:
+        return self.store.slots_taken(key)
+
+    def take_call(self, key: str, calls: int, per: float, call: str) -> float:
+        return self.store.take_call(key, calls, per, call)
+
+    def end_call(self, call: str) -> None:
+        self.store.end_call(call)
+
     def close(self) -> None:
         self.store.close()
 

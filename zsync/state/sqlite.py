@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -38,6 +39,7 @@ from zsync.state.records import (
     RemoteJob,
     RunRecord,
 )
+from zsync.state.sharing import STALE_CALL, wait_for_room
 from zsync.state.store import (
     DURATIONS_KEPT,
     Change,
@@ -93,6 +95,21 @@ CREATE TABLE IF NOT EXISTS durations (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS durations_by_key ON durations (key, seq);
+-- What runners on one store share (zsync.state.sharing); an older zsync ignores them.
+CREATE TABLE IF NOT EXISTS slot_leases (
+    lease TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS slot_leases_by_key ON slot_leases (key, expires);
+CREATE TABLE IF NOT EXISTS limit_calls (
+    call TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    started REAL NOT NULL,
+    ended REAL
+);
+CREATE INDEX IF NOT EXISTS limit_calls_by_key ON limit_calls (key);
 """
 
 
@@ -190,6 +207,35 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StateError(f"the state store {self.path} failed: {exc}") from exc
 
+    @contextmanager
+    def _shared(self) -> Iterator[sqlite3.Connection]:
+        """A transaction on the connection for leases and call logs: rows that matter only
+        while runners run, so a commit needn't wait for the disk (synchronous=OFF, on this
+        connection only: the run's records stay FULL)."""
+        db: sqlite3.Connection | None = getattr(self._local, "shared", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                )
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                db.execute("PRAGMA synchronous = OFF")
+            except sqlite3.Error as exc:
+                raise StateError(f"can't open the state store {self.path}: {exc}") from exc
+            self._local.shared = db
+            with self._guard:
+                self._connections.append(db)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StateError(f"the state store {self.path} failed: {exc}") from exc
+
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
             return self._connection().execute(sql, params).fetchall()
@@ -229,6 +275,65 @@ class SqliteStore:
             row = db.execute("SELECT holder FROM locks WHERE scope = ?", (scope,)).fetchone()
             if row and json.loads(row[0]).get("run_id") == run_id:
                 db.execute("DELETE FROM locks WHERE scope = ?", (scope,))
+
+    # -- shared by the runners on this store --------------------------------------------------
+
+    def take_slot(self, key: str, cap: int, lease: str, holder: str, ttl: float) -> bool:
+        with self._shared() as db:
+            now = time.time()
+            db.execute("DELETE FROM slot_leases WHERE key = ? AND expires <= ?", (key, now))
+            (taken,) = db.execute(
+                "SELECT count(*) FROM slot_leases WHERE key = ?", (key,)
+            ).fetchone()
+            if taken >= cap:
+                return False
+            db.execute(
+                "INSERT INTO slot_leases (lease, key, holder, expires) VALUES (?, ?, ?, ?)",
+                (lease, key, holder, now + ttl),
+            )
+            return True
+
+    def renew_slots(self, leases: Sequence[str], ttl: float) -> None:
+        with self._shared() as db:
+            expires = time.time() + ttl
+            db.executemany(
+                "UPDATE slot_leases SET expires = ? WHERE lease = ?",
+                [(expires, lease) for lease in leases],
+            )
+
+    def free_slot(self, lease: str) -> None:
+        with self._shared() as db:
+            db.execute("DELETE FROM slot_leases WHERE lease = ?", (lease,))
+
+    def slots_taken(self, key: str) -> int:
+        rows = self._read(
+            "SELECT count(*) FROM slot_leases WHERE key = ? AND expires > ?", (key, time.time())
+        )
+        return int(rows[0][0])
+
+    def take_call(self, key: str, calls: int, per: float, call: str) -> float:
+        with self._shared() as db:
+            now = time.time()
+            db.execute(
+                "DELETE FROM limit_calls WHERE key = ? AND (ended + ? <= ? OR "
+                "(ended IS NULL AND started + ? <= ?))",
+                (key, per, now, STALE_CALL, now),
+            )
+            rows = db.execute(
+                "SELECT ended FROM limit_calls WHERE key = ? ORDER BY ended", (key,)
+            ).fetchall()
+            ended = [row[0] for row in rows if row[0] is not None]
+            wait = wait_for_room(len(rows) - len(ended), ended, calls, per, now)
+            if wait <= 0:
+                db.execute(
+                    "INSERT INTO limit_calls (call, key, started) VALUES (?, ?, ?)",
+                    (call, key, now),
+                )
+            return wait
+
+    def end_call(self, call: str) -> None:
+        with self._shared() as db:
+            db.execute("UPDATE limit_calls SET ended = ? WHERE call = ?", (time.time(), call))
 
     def end_run(self, run_id: str, outcome: Outcome, exit_code: int | None, at: str) -> None:
         run = self.run(run_id)

@@ -110,4 +110,26 @@ class StateStore(Protocol):
     def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
         """The kept (lower, upper) durations of each key that has any, newest first."""
 
+    # -- shared with every runner on this store (zsync.state.sharing) ----------------------
+
+    def take_slot(self, key: str, cap: int, lease: str, holder: str, ttl: float) -> bool:
+        """Lease one of the `cap` slots of `key` for `ttl` seconds, unless `cap` leases of
+        it are live (expired ones are dropped first). One transaction."""
+
+    def renew_slots(self, leases: Sequence[str], ttl: float) -> None:
+        """Push the expiry of these leases `ttl` seconds past now."""
+
+    def free_slot(self, lease: str) -> None: ...
+
+    def slots_taken(self, key: str) -> int:
+        """Live leases of `key`."""
+
+    def take_call(self, key: str, calls: int, per: float, call: str) -> float:
+        """Count `call` against the window `key` (`calls` per `per` seconds, counted from
+        each call's end) and return 0.0; or, when the window is full, record nothing and
+        return the seconds until it may have room."""
+
+    def end_call(self, call: str) -> None:
+        """The call's answer came: it counts until `per` seconds from now."""
+
     def close(self) -> None: ...
