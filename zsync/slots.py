@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 
+from zsync.background import beside
 from zsync.durations import parse_duration
 from zsync.errors import ConfigError, StateError
 from zsync.state.sharing import LEASE_TTL, LEASE_TTL_VARIABLE
@@ -90,13 +91,8 @@ class SharedSlots:
                 if self._held:
                     await asyncio.to_thread(self.store.renew_slots, list(self._held), self.ttl)
 
-        task = asyncio.create_task(renew(), name="zsync slot leases")
-        try:
+        async with beside(renew(), "zsync slot leases"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 class JobSlot:

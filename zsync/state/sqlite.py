@@ -195,7 +195,12 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
+        with self._within(self._connection()) as db:
+            yield db
+
+    @contextmanager
+    def _within(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """A write transaction on `db`, rolled back if the block fails."""
         try:
             db.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
             try:
@@ -225,16 +230,8 @@ class SqliteStore:
             self._local.shared = db
             with self._guard:
                 self._connections.append(db)
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StateError(f"the state store {self.path} failed: {exc}") from exc
+        with self._within(db) as within:
+            yield within
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
