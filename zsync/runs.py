@@ -16,6 +16,7 @@ import os
 import shlex
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def state_dir_for(spec: Spec, state_dir: str | Path | None) -> Path:
     """--state-dir as given (relative to the working directory, as every path on a command
     line), else .zsync/ beside the job file."""
     return Path(state_dir) if state_dir else spec.path.parent / STATE_DIR_NAME
+
+
+# Seconds after which a temporary file shared by runners is surely not being written.
+STALE_TEMPORARY = 600.0
 
 
 def open_store(state_dir: Path) -> StateStore:
@@ -155,10 +160,10 @@ def _sweep(
     report: Report,
 ) -> None:
     """Mark this job file's runs whose process is gone `abandoned` (we hold the lock: none of
-    them still runs) and remove what killed runs left behind."""
-    for run in store.unfinished(scope):
-        if run.run_id == keep:
-            continue
+    them still runs) and remove what killed runs left behind. Only this job file's: runners
+    of other job files may share the state directory, and their runs go on."""
+    dead = [run for run in store.unfinished(scope) if run.run_id != keep]
+    for run in dead:
         store.end_run(run.run_id, "abandoned", None, now())
         write_manifest(store, state_dir, run.run_id)
         report(
@@ -172,13 +177,21 @@ def _sweep(
         if job.direction == "import":
             removed += remove_leftovers(destination.with_name(destination.name + ".results.csv"))
     runs = state_dir / "runs"
-    if runs.is_dir():
-        for scratch in runs.glob("*/tmp"):
+    for run in dead:
+        scratch = runs / run.run_id / "tmp"
+        if scratch.is_dir():
             shutil.rmtree(scratch, ignore_errors=True)
             removed.append(scratch)
-        for temp in [*runs.glob("*/.manifest.json.tmp-*"), *runs.glob(".latest.tmp-*")]:
+        for temp in (runs / run.run_id).glob(".manifest.json.tmp-*"):
             temp.unlink(missing_ok=True)
             removed.append(temp)
+    # The latest link is the state directory's, not one job file's: only a temporary link
+    # old enough that no live runner can still be writing it is a leftover.
+    for temp in runs.glob(".latest.tmp-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - temp.lstat().st_mtime > STALE_TEMPORARY:
+                temp.unlink()
+                removed.append(temp)
     if removed:
         report(f"removed {len(removed)} temporary file(s) left by an earlier run")
 

@@ -19,7 +19,7 @@ from typing import Any
 from zsync.errors import ConfigError, ExitCode, JobError, JobTimeout, StateError
 from zsync.exports import ExportRun
 from zsync.fingerprints import describe_target, duration_key, import_target
-from zsync.http.rates import Rates
+from zsync.http.rates import Rates, SharedCalls
 from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
 from zsync.plan import Plan
@@ -64,7 +64,7 @@ class Scheduler:
     _sessions: dict[str, ZohoSession] = field(default_factory=dict)
     _already_imported: set[str] = field(default_factory=set)  # skipped, yet satisfy needs
     _cancelled_as: tuple[str, str] = ("cancelled", "the run was interrupted")
-    rates: Rates = field(default_factory=Rates)  # Zoho's per-minute limits, for every job
+    rates: Rates | None = None  # Zoho's per-minute limits, for every job (and runner)
     timings: Timings | None = None  # how long jobs of each kind take (made by run)
     progress: Progress = field(init=False)
     shared_slots: SharedSlots | None = None  # leased from the store, with other runners
@@ -75,6 +75,8 @@ class Scheduler:
         if self.shared_slots is None:
             holder = f"run {self.recorder.run.run_id}, pid {os.getpid()} on {socket.gethostname()}"
             self.shared_slots = SharedSlots(self.recorder.store, holder, lease_ttl())
+        if self.rates is None:
+            self.rates = Rates(shared=SharedCalls(self.recorder.store))
 
     async def run(self) -> None:
         spec = self.plan.spec

@@ -112,3 +112,30 @@ async def test_a_killed_runner_s_slots_expire_and_the_others_finish(tmp_path: Pa
     assert victim.returncode == -signal.SIGKILL
     for path in files[1:]:
         assert len(list(path.parent.glob("exports/s*.csv"))) == EXPORTS
+
+
+def test_a_runner_leaves_other_job_files_runs_alone_in_a_shared_state_dir(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    state = tmp_path / "state"
+    # Another job file's run, going on: its scratch files and a manifest being written.
+    other = state / "runs" / "20261124T000000Z-other0"
+    (other / "tmp").mkdir(parents=True)
+    (other / "tmp" / "page-1.part").write_bytes(b"half a download")
+    (other / ".manifest.json.tmp-abc123").write_text("{")
+    shutil.copy(repo / "jobs.example.yaml", tmp_path / "jobs.yaml")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "ZSYNC_"))}
+    done = subprocess.run(
+        [ZSYNC, "run", "jobs.yaml", "--emulator", "-q", "--state-dir", str(state)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (other / "tmp" / "page-1.part").read_bytes() == b"half a download"
+    assert (other / ".manifest.json.tmp-abc123").exists()

@@ -8,7 +8,9 @@ anyway (another tool sharing the organisation, a stricter limit than documented)
 window until Zoho's block is over.
 
 Windows are shared by every job of the run that reaches the same organisation (and, for
-per-user limits, signs in with the same refresh token).
+per-user limits, signs in with the same refresh token); with a state store, by every runner
+on it too (SharedCalls: each request is also counted in the store's window of the same key,
+so several zsync processes stay under Zoho's count together).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -24,6 +27,9 @@ from zsync.durations import format_duration
 from zsync.http.limits import limits_for, organisation_of, user_of
 from zsync.products import CallKind
 from zsync.spec.model import Connection
+from zsync.state.store import StateStore
+
+MAX_SHARED_WAIT = 5.0  # seconds between looks at a shared window that said "not yet"
 
 
 @dataclass
@@ -83,6 +89,34 @@ class RateWindow:
             self._changed.notify_all()
 
 
+class SharedCalls:
+    """The per-minute windows every runner on the state store counts its requests in."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    async def take(self, key: str, calls: int, per: float) -> tuple[str, float]:
+        """Wait for room in the shared window `key`; the call's id and the seconds waited."""
+        call = uuid.uuid4().hex
+        started = time.monotonic()
+        while True:
+            wait = await asyncio.to_thread(self.store.take_call, key, calls, per, call)
+            if wait <= 0:
+                return call, time.monotonic() - started
+            # Another runner's call may end sooner than foreseen: look again within a while.
+            await asyncio.sleep(min(wait, MAX_SHARED_WAIT))
+
+    async def end(self, call: str) -> None:
+        await asyncio.to_thread(self.store.end_call, call)
+
+
+@dataclass(frozen=True)
+class SharedLimit:
+    key: str  # the same organisation (or user), kind and limit in every runner
+    calls: int
+    per: float
+
+
 @dataclass(frozen=True)
 class Gate:
     """The windows one kind of request of one connection passes through."""
@@ -90,10 +124,13 @@ class Gate:
     windows: tuple[RateWindow, ...]
     per: float | None  # the longest window: how long Zoho's 429 for it lasts
     what: str = ""  # "downloads at crm/com/1: 10 per 1m", for the notice
+    shared: tuple[SharedLimit, ...] = ()
+    calls: SharedCalls | None = None
 
     @contextlib.asynccontextmanager
     async def call(self, notice: Callable[[str], None] | None = None) -> AsyncIterator[None]:
         taken: list[RateWindow] = []
+        counted: list[str] = []
         try:
             for window in self.windows:  # always in the same order: no two waits cross
                 waited = await window.acquire()
@@ -101,8 +138,23 @@ class Gate:
                 if notice is not None and waited >= NOTICE_AFTER and not window.told:
                     window.told = True
                     notice(f"{self.what}: requests wait for Zoho's per-minute limit")
+            # The run's own windows first: a runner asks the store only for what it could
+            # send now, so waiting requests don't fill the store's log.
+            for limit in self.shared if self.calls is not None else ():
+                assert self.calls is not None
+                call, waited = await self.calls.take(limit.key, limit.calls, limit.per)
+                counted.append(call)
+                if notice is not None and waited >= NOTICE_AFTER:
+                    notice(
+                        f"{self.what}: requests wait for Zoho's per-minute limit, which "
+                        "other runners on the state store are using"
+                    )
             yield
         finally:
+            for call in counted:
+                assert self.calls is not None
+                with contextlib.suppress(Exception):  # the window forgets it in `per` anyway
+                    await self.calls.end(call)
             for window in taken:
                 await window.release()
 
@@ -120,8 +172,11 @@ NOTICE_AFTER = 5.0  # seconds a request waits for its window before a person is 
 class Rates:
     """The run's rate windows, keyed by organisation (or user) and kind of request."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, shared: SharedCalls | None = None
+    ) -> None:
         self.clock = clock
+        self.shared = shared
         self._windows: dict[tuple[str, str, int, float], RateWindow] = {}
 
     def gate(self, connection: Connection, kind: CallKind) -> Gate:
@@ -129,6 +184,7 @@ class Rates:
         if not limits:
             return OPEN_GATE
         windows = []
+        shared = []
         for limit in limits:
             holder = organisation_of(connection)
             if limit.scope == "user":
@@ -138,8 +194,15 @@ class Rates:
             if window is None:
                 window = self._windows[key] = RateWindow(limit.calls, limit.per, self.clock)
             windows.append(window)
+            shared.append(SharedLimit(f"{holder} {kind} {limit.calls}/{limit.per:g}s", *key[2:]))
         shown = ", ".join(
             f"{limit.calls} per {format_duration(limit.per)} per {limit.scope}" for limit in limits
         )
         what = f"{kind} requests at {organisation_of(connection)} ({shown})"
-        return Gate(tuple(windows), max(limit.per for limit in limits), what)
+        return Gate(
+            tuple(windows),
+            max(limit.per for limit in limits),
+            what,
+            tuple(shared) if self.shared else (),
+            self.shared,
+        )
