@@ -22,7 +22,7 @@ from zsync.errors import ExitCode, SpecError, UsageError
 from zsync.http.limits import limits_for
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
-from zsync.plan import build_plan
+from zsync.plan import Plan, build_plan
 from zsync.products import CALL_KINDS, tightest
 from zsync.progress import HEARTBEAT_EVERY, LogFormat, Progress, display_for
 from zsync.progress.jsonlines import log_line
@@ -68,7 +68,7 @@ def run(
     result = validate_spec(path, redact.watching(os.environ), for_run=not emulator)
     diagnostics = result.diagnostics
     if emulator:
-        diagnostics = [d for d in diagnostics if not _moot_under_emulator(d)]
+        diagnostics = [d for d in diagnostics if not moot_under_emulator(d)]
     for diagnostic in diagnostics:
         if log_format == "json":
             where = {k: v for k, v in diagnostic.as_json().items() if k != "message"}
@@ -81,17 +81,7 @@ def run(
     spec = result.spec
     redact.add_auth(spec)
     plan = build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
-    if resume and emulator:
-        raise UsageError(
-            "--resume can't be used with --emulator: the embedded emulator starts empty, so "
-            "nothing the earlier run started is there"
-        )
-    unknown = [name for name in reimport if name not in plan.jobs]
-    if unknown:
-        raise UsageError(f"--reimport {unknown[0]}: no such job in this run")
-    not_imports = [name for name in reimport if plan.jobs[name].direction != "import"]
-    if not_imports:
-        raise UsageError(f"--reimport {not_imports[0]}: that job is an export, not an import")
+    check_run_options(plan, resume=resume, emulator=emulator, reimport=reimport)
     states = state_dir_for(spec, state_dir)
     options = RunOptions(
         fail_fast=fail_fast,
@@ -136,6 +126,23 @@ def run(
     code = interrupts.exit_code or code
     # A run that passed but whose report is missing must not look green to CI.
     return code if reported or code != ExitCode.OK else ExitCode.JOB_FAILED
+
+
+def check_run_options(
+    plan: Plan, *, resume: str | None, emulator: bool, reimport: Sequence[str]
+) -> None:
+    """What the command line asks that this plan can't do, before anything starts."""
+    if resume and emulator:
+        raise UsageError(
+            "--resume can't be used with --emulator: the embedded emulator starts empty, so "
+            "nothing the earlier run started is there"
+        )
+    unknown = [name for name in reimport if name not in plan.jobs]
+    if unknown:
+        raise UsageError(f"--reimport {unknown[0]}: no such job in this run")
+    not_imports = [name for name in reimport if plan.jobs[name].direction != "import"]
+    if not_imports:
+        raise UsageError(f"--reimport {not_imports[0]}: that job is an export, not an import")
 
 
 def _write_reports(manifest: dict[str, Any], manifest_file: Path, junit: str | None) -> bool:
@@ -230,7 +237,7 @@ EMULATOR_TIME_SCALE = 600.0
 _REPLACED = re.compile(r"connections\.[^.]+\.(auth(\..*)?|org_id|workspace|owner|app|base_url)")
 
 
-def _moot_under_emulator(diagnostic: Diagnostic) -> bool:
+def moot_under_emulator(diagnostic: Diagnostic) -> bool:
     return (
         diagnostic.severity == "warning"
         and diagnostic.message.startswith("environment variable ")
