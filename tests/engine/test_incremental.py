@@ -1,0 +1,139 @@
+"""Incremental exports against the emulator: each run exports exactly the rows modified since
+the last successful one (minus the overlap); a failed run moves no watermark; a full refresh
+exports everything again."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from pathlib import Path
+
+from zsync.emulator import EmulatorConfig, FaultConfig
+from zsync.emulator.faults import Faults
+from zsync.scheduler import RunOptions
+from zsync.watermarks import parse_moment
+
+from .conftest import TIME_SCALE, Harness
+
+CONTACTS = """\
+contacts:
+  export:
+    from: crm
+    module: Contacts
+    fields: [Last_Name, Modified_Time]
+    criteria: {group_operator: or, group: [
+      {api_name: Last_Name, comparator: not_equal, value: Nobody},
+      {api_name: Last_Name, comparator: equal, value: Nobody}]}
+    incremental: {field: Modified_Time, overlap: 10m}
+  output: contacts.csv
+"""
+OVERLAP = timedelta(minutes=10)
+
+
+def exported_ids(path: Path) -> set[str]:
+    with path.open(newline="") as handle:
+        return {row["Id"] for row in csv.DictReader(handle)}
+
+
+def modified_since(zoho: Harness, since: str | None) -> set[str]:
+    """Ground truth: the Contacts a bulk read filtered from `since` must return."""
+    bound = None if since is None else parse_moment(since)
+    return {
+        str(row["id"])
+        for row in zoho.emulator.rows("crm", "Contacts")
+        if bound is None or parse_moment(str(row["Modified_Time"])) >= bound  # type: ignore[operator]
+    }
+
+
+async def test_three_runs_export_exactly_the_new_and_changed_rows(zoho: Harness) -> None:
+    first = await zoho.run(CONTACTS)
+    assert first.code == 0, first.log
+    record = first.job("contacts")["incremental"]
+    assert (record["previous"], record["since"]) == (None, None)
+    assert exported_ids(first.out / "contacts.csv") == modified_since(zoho, None)
+    watermark = record["watermark"]
+    assert watermark == max(
+        (str(r["Modified_Time"]) for r in zoho.emulator.rows("crm", "Contacts")),
+        key=parse_moment,  # type: ignore[arg-type,return-value]
+    )
+
+    for changed, added in ((7, 3), (2, 5)):
+        touched = set(zoho.emulator.touch("crm", "Contacts", changed=changed, added=added))
+        run = await zoho.run(CONTACTS)
+        assert run.code == 0, run.log
+        record = run.job("contacts")["incremental"]
+        assert record["previous"] == watermark
+        since = parse_moment(watermark) - OVERLAP  # type: ignore[operator]
+        assert parse_moment(record["since"]) == since
+        ids = exported_ids(run.out / "contacts.csv")
+        assert ids == modified_since(zoho, record["since"])
+        assert touched <= ids
+        assert len(ids) < len(modified_since(zoho, None))
+        watermark = record["watermark"]
+        assert parse_moment(watermark) > parse_moment(record["previous"])  # type: ignore[operator]
+
+
+async def test_a_failed_run_moves_no_watermark_and_the_next_exports_its_rows(
+    zoho: Harness,
+) -> None:
+    assert (await zoho.run(CONTACTS)).code == 0
+    touched = set(zoho.emulator.touch("crm", "Contacts", changed=4, added=2))
+    working = zoho.emulator.faults
+    zoho.emulator.faults = Faults(FaultConfig(job_failure_rate=1.0))
+    failed = await zoho.run(CONTACTS)
+    zoho.emulator.faults = working
+    assert failed.code == 1
+    assert failed.job("contacts")["incremental"]["watermark"] is None
+    after = await zoho.run(CONTACTS)
+    assert after.code == 0, after.log
+    record = after.job("contacts")["incremental"]
+    assert record["previous"] == failed.job("contacts")["incremental"]["previous"]
+    assert touched <= exported_ids(after.out / "contacts.csv")
+    assert exported_ids(after.out / "contacts.csv") == modified_since(zoho, record["since"])
+
+
+async def test_a_run_that_fails_elsewhere_keeps_the_watermark(zoho: Harness) -> None:
+    assert (await zoho.run(CONTACTS)).code == 0
+    zoho.emulator.touch("crm", "Contacts", changed=3)
+    broken = CONTACTS + "broken:\n  export: {from: crm, module: Nowhere}\n  output: x.csv\n"
+    run = await zoho.run(broken)
+    assert run.code == 1
+    assert run.job("contacts")["status"] == "succeeded"
+    again = await zoho.run(CONTACTS)
+    assert again.job("contacts")["incremental"]["previous"] == (
+        run.job("contacts")["incremental"]["previous"]
+    )
+
+
+async def test_full_refresh_exports_every_row_again(zoho: Harness) -> None:
+    assert (await zoho.run(CONTACTS)).code == 0
+    zoho.emulator.touch("crm", "Contacts", changed=2)
+    assert (await zoho.run(CONTACTS)).code == 0
+    full = await zoho.run(CONTACTS, options=RunOptions(full_refresh=True))
+    assert full.code == 0, full.log
+    record = full.job("contacts")["incremental"]
+    assert (record["since"], record["full_refresh"]) == (None, True)
+    assert exported_ids(full.out / "contacts.csv") == modified_since(zoho, None)
+    following = await zoho.run(CONTACTS)
+    assert following.job("contacts")["incremental"]["previous"] == record["watermark"]
+
+
+async def test_changing_what_a_job_reads_starts_over_but_moving_its_output_does_not(
+    zoho: Harness,
+) -> None:
+    assert (await zoho.run(CONTACTS)).code == 0
+    moved = await zoho.run(CONTACTS.replace("contacts.csv", "elsewhere.csv"))
+    assert moved.job("contacts")["incremental"]["previous"] is not None
+    wider = await zoho.run(CONTACTS.replace("[Last_Name, Modified_Time]", "[Last_Name, Email, Modified_Time]"))
+    assert wider.job("contacts")["incremental"]["previous"] is None
+
+
+async def test_bigin_exports_incrementally(start, tmp_path) -> None:
+    zoho = await start(EmulatorConfig(time_scale=TIME_SCALE), tmp=tmp_path)
+    job = CONTACTS.replace("from: crm", "from: bigin")
+    assert (await zoho.run(job)).code == 0
+    touched = set(zoho.emulator.touch("bigin", "Contacts", changed=3, added=1))
+    run = await zoho.run(job)
+    assert run.code == 0, run.log
+    assert touched <= exported_ids(run.out / "contacts.csv")
+    assert len(exported_ids(run.out / "contacts.csv")) < len(zoho.emulator.rows("bigin", "Contacts"))
