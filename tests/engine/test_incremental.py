@@ -8,10 +8,16 @@ import csv
 from datetime import timedelta
 from pathlib import Path
 
+from jsonschema import Draft202012Validator
+
+from zsync.commands.plan import as_json, render, watermarks
 from zsync.emulator import EmulatorConfig, FaultConfig
 from zsync.emulator.faults import Faults
+from zsync.plan import build_plan
+from zsync.resources import load_schema
 from zsync.scheduler import RunOptions
-from zsync.watermarks import parse_moment
+from zsync.spec import load_spec
+from zsync.watermarks import moved_back, parse_moment
 
 from .conftest import TIME_SCALE, Harness
 
@@ -71,6 +77,7 @@ async def test_three_runs_export_exactly_the_new_and_changed_rows(zoho: Harness)
         assert len(ids) < len(modified_since(zoho, None))
         watermark = record["watermark"]
         assert parse_moment(watermark) > parse_moment(record["previous"])  # type: ignore[operator]
+        Draft202012Validator(load_schema("manifest")).validate(run.manifest)
 
 
 async def test_a_failed_run_moves_no_watermark_and_the_next_exports_its_rows(
@@ -140,3 +147,17 @@ async def test_bigin_exports_incrementally(start, tmp_path) -> None:
     assert touched <= exported_ids(run.out / "contacts.csv")
     everything = zoho.emulator.rows("bigin", "Contacts")
     assert len(exported_ids(run.out / "contacts.csv")) < len(everything)
+
+
+async def test_plan_shows_each_incremental_jobs_watermark(zoho: Harness, monkeypatch) -> None:
+    monkeypatch.delenv("ZSYNC_STATE_DIR", raising=False)
+    path = zoho.spec(CONTACTS)
+    plan = build_plan(load_spec(path, {}))
+    assert watermarks(plan)["contacts"]["watermark"] is None
+    assert "contacts: no watermark yet" in render(plan, "jobs.yaml", watermarks(plan))
+    run = await zoho.run_file(path)
+    shown = watermarks(plan)["contacts"]
+    assert shown["watermark"] == run.job("contacts")["incremental"]["watermark"]
+    assert shown["since"] == moved_back(shown["watermark"], OVERLAP.total_seconds())
+    assert f"Modified_Time >= {shown['since']}" in render(plan, "jobs.yaml", watermarks(plan))
+    assert as_json(plan, watermarks(plan))["jobs"]["contacts"]["incremental"] == shown
