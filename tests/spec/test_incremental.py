@@ -39,7 +39,8 @@ def test_incremental_reaches_the_model(write_spec) -> None:
     export: {from: crm, module: Leads, incremental: {field: Modified_Time}}
     output: leads.csv
   sales:
-    export: {from: an, sql: "SELECT * FROM Sales", incremental: {column: Last Modified, overlap: 1h}}
+    export:
+      {from: an, sql: "SELECT * FROM Sales", incremental: {column: Last Modified, overlap: 1h}}
     output: sales.csv
 """
         ),
@@ -91,8 +92,8 @@ def test_only_csv_results_are_incremental(write_spec) -> None:
         in errors[0]
     )
     assert (
-        "jobs.sales.export.incremental: an incremental export reads its watermark from CSV, not json"
-        in errors[1]
+        "jobs.sales.export.incremental: an incremental export reads its watermark from CSV, "
+        "not json" in errors[1]
     )
     assert "jobs.missing.export.incremental.column: 'Date' is not among columns" in errors[2]
 
