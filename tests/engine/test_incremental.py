@@ -36,9 +36,9 @@ contacts:
 OVERLAP = timedelta(minutes=10)
 
 
-def exported_ids(path: Path) -> set[str]:
+def exported_ids(path: Path, column: str = "Id") -> set[str]:
     with path.open(newline="") as handle:
-        return {row["Id"] for row in csv.DictReader(handle)}
+        return {row[column] for row in csv.DictReader(handle)}
 
 
 def modified_since(zoho: Harness, since: str | None) -> set[str]:
@@ -161,3 +161,55 @@ async def test_plan_shows_each_incremental_jobs_watermark(zoho: Harness, monkeyp
     assert shown["since"] == moved_back(shown["watermark"], OVERLAP.total_seconds())
     assert f"Modified_Time >= {shown['since']}" in render(plan, "jobs.yaml", watermarks(plan))
     assert as_json(plan, watermarks(plan))["jobs"]["contacts"]["incremental"] == shown
+
+
+ITEMS = """\
+load:
+  import:
+    to: analytics
+    table: Items
+    file: items.csv
+    create_table: true
+    mode: updateadd
+    matching_columns: [Id]
+items:
+  needs: [load]
+  export: {from: analytics, view: Items, incremental: {column: Last Modified}}
+  output: items.csv
+queried:
+  needs: [load]
+  export:
+    from: analytics
+    sql: 'SELECT "Id", "Last Modified" FROM "Items" WHERE "Id" > 1;'
+    incremental: {column: Last Modified}
+  output: queried.csv
+"""
+
+
+def write_items(path: Path, stamps: dict[int, str]) -> None:
+    lines = ["Id,Name,Last Modified"] + [f"{i},item {i},{at}" for i, at in sorted(stamps.items())]
+    path.write_text("\n".join(lines) + "\n")
+
+
+async def test_analytics_views_and_queries_export_incrementally(zoho: Harness) -> None:
+    source = zoho.tmp / "out" / "items.csv"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    stamps = {i: f"2025-03-01 10:{i:02d}:00" for i in range(1, 21)}
+    inputs = zoho.tmp / "in"
+    inputs.mkdir()
+    jobs = ITEMS.replace("file: items.csv", "file: ../in/items.csv")
+    write_items(inputs / "items.csv", stamps)
+    first = await zoho.run(jobs)
+    assert first.code == 0, first.log
+    assert exported_ids(first.out / "items.csv", "Id") == {str(i) for i in stamps}
+    assert first.job("items")["incremental"]["watermark"] == "2025-03-01 10:20:00"
+
+    stamps |= {3: "2025-03-01 11:00:00", 5: "2025-03-01 11:00:00", 21: "2025-03-01 11:01:00"}
+    write_items(inputs / "items.csv", stamps)
+    second = await zoho.run(jobs)
+    assert second.code == 0, second.log
+    assert second.job("items")["incremental"]["since"] == "2025-03-01 10:15:00"
+    expected = {str(i) for i, at in stamps.items() if at >= "2025-03-01 10:15:00"}
+    assert exported_ids(second.out / "items.csv", "Id") == expected
+    assert exported_ids(second.out / "queried.csv", "Id") == expected - {"1"}
+    assert second.job("queried")["incremental"]["watermark"] == "2025-03-01 11:01:00"
