@@ -10,11 +10,12 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from zsync.commands.plan import as_json, render, watermarks
+from zsync.commands.plan import as_json, render, state_file, watermarks
 from zsync.emulator import EmulatorConfig, FaultConfig
 from zsync.emulator.faults import Faults
 from zsync.plan import build_plan
 from zsync.resources import load_schema
+from zsync.runs import STATE_FILE, state_dir_for
 from zsync.scheduler import RunOptions
 from zsync.spec import load_spec
 from zsync.watermarks import moved_back, parse_moment
@@ -153,6 +154,7 @@ async def test_plan_shows_each_incremental_jobs_watermark(zoho: Harness, monkeyp
     monkeypatch.delenv("ZSYNC_STATE_DIR", raising=False)
     path = zoho.spec(CONTACTS)
     plan = build_plan(load_spec(path, {}))
+    assert state_file(plan.spec) == state_dir_for(plan.spec, None) / STATE_FILE
     assert watermarks(plan)["contacts"]["watermark"] is None
     assert "contacts: no watermark yet" in render(plan, "jobs.yaml", watermarks(plan))
     run = await zoho.run_file(path)

@@ -17,8 +17,8 @@ from zsync.errors import ExitCode, StateError
 from zsync.http.hosts import hosts_for
 from zsync.plan import Plan, build_plan
 from zsync.reports.github import print_annotations
-from zsync.runs import STATE_FILE, state_dir_for
-from zsync.spec import validate_spec
+from zsync.spec import Spec, validate_spec
+from zsync.state import STATE_DIR_NAME, STATE_DIR_VARIABLE
 from zsync.state.sqlite import SqliteStore
 from zsync.watermarks import incremental_of, moved_back, watermark_key
 
@@ -66,7 +66,7 @@ def watermarks(plan: Plan) -> Watermarks:
     if not keys:
         return {}
     stored: dict[str, str] = {}
-    database = state_dir_for(spec, os.environ.get("ZSYNC_STATE_DIR")) / STATE_FILE
+    database = state_file(spec)
     if database.exists():
         try:
             store = SqliteStore(database, read_only=True)
@@ -88,6 +88,14 @@ def watermarks(plan: Plan) -> Watermarks:
             "since": None if watermark is None else moved_back(watermark, incremental.overlap),
         }
     return shown
+
+
+def state_file(spec: Spec) -> Path:
+    """Where `zsync run` keeps this job file's store by default: zsync.runs' state_dir_for
+    and STATE_FILE, which this command can't import (they bring asyncio, and `zsync plan`
+    starts without it)."""
+    given = os.environ.get(STATE_DIR_VARIABLE)
+    return (Path(given) if given else spec.path.parent / STATE_DIR_NAME) / "state.db"
 
 
 def as_json(plan: Plan, marks: Watermarks | None = None) -> dict[str, Any]:
