@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from zsync.commands.run import EMULATOR_TIME_SCALE
-from zsync.emulator import Emulator, EmulatorConfig
+from zsync.emulator import Emulator, EmulatorConfig, running_emulator
 from zsync.resources import load_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,3 +99,42 @@ def test_invalid_spec_exits_2_without_a_traceback(tmp_path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "missing required key 'connections'" in done.stderr
+
+
+async def test_full_refresh_reaches_the_run(tmp_path) -> None:
+    async with running_emulator(EmulatorConfig(time_scale=600.0)) as running:
+        demo = running.emulator.demo(running.base_url)
+        auth = {key: demo[key] for key in ("client_id", "client_secret", "refresh_token")}
+        connection = {"product": "crm", "base_url": running.base_url, "auth": auth}
+        job = {
+            "export": {
+                "from": "crm",
+                "module": "Leads",
+                "fields": ["Last_Name", "Modified_Time"],
+                "incremental": {"field": "Modified_Time"},
+            },
+            "output": "leads.csv",
+        }
+        spec = {"version": 1, "connections": {"crm": connection}, "jobs": {"leads": job}}
+        (tmp_path / "jobs.yaml").write_text(json.dumps(spec))
+
+        async def rows(*extra: str) -> int:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "zsync",
+                "run",
+                "jobs.yaml",
+                *extra,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, stderr = await process.communicate()
+            assert process.returncode == 0, stderr.decode()
+            lines = (tmp_path / "exports" / "leads.csv").read_text().splitlines()
+            return len(lines) - 1
+
+        everything = await rows()
+        assert 0 < await rows() < everything
+        assert await rows("--full-refresh") == everything

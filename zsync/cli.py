@@ -265,6 +265,12 @@ def plan(
     "imported it, or a part's create answer was lost); repeatable. Check the target first.",
 )
 @click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Incremental exports ignore their watermarks and export every row again (the "
+    "watermarks start over from what this run exports).",
+)
+@click.option(
     "--junit",
     type=click.Path(dir_okay=False, writable=True),
     metavar="FILE",
@@ -316,6 +322,7 @@ def run(
     wait_lock: str | None,
     timeout: str | None,
     reimport: tuple[str, ...],
+    full_refresh: bool,
     junit: str | None,
     quiet: bool,
     verbose: bool,
@@ -382,6 +389,7 @@ def run(
             resume=resume,
             wait_lock=_duration("--wait-lock", wait_lock),
             reimport=reimport,
+            full_refresh=full_refresh,
             timeout=_duration("--timeout", timeout),
             emulator_settings=emulator_settings,
             junit=junit,

@@ -24,6 +24,7 @@ from zsync.runs import resume_command
 from zsync.scheduler import RunOptions, Scheduler, outcome_of
 from zsync.state.recorder import Recorder
 from zsync.state.records import now
+from zsync.watermark_book import advance
 
 SWITCH_INTERVAL = 0.0002  # seconds
 
@@ -104,6 +105,7 @@ async def run_plan(
     outcome, code = outcome_of(recorder, interrupted)
     if timed_out and code in (ExitCode.OK, ExitCode.PARTIAL):
         outcome, code = "timed_out", ExitCode.TIMEOUT  # jobs were left undone
+    advance(recorder, outcome)  # in the same batch as the run's end, as a rule
     recorder.put_run(outcome=outcome, exit_code=int(code), ended_at=now())
     await recorder.durable()
     await asyncio.to_thread(render)

@@ -36,6 +36,7 @@ from zsync.spec.semantics import import_roots_of
 from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, ErrorRecord, Outcome, OutputRecord, now
 from zsync.timings import Timings
+from zsync.watermark_book import Watermarks
 
 Reporter = Callable[[str], None]
 TASK_BATCH = 50
@@ -47,6 +48,7 @@ class RunOptions:
     max_parallel: int | None = None
     reimport: frozenset[str] = frozenset()  # imports to send even if they landed before
     timeout: float | None = None  # seconds for the whole run (zsync run --timeout)
+    full_refresh: bool = False  # incremental exports ignore their watermarks
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Scheduler:
     _cancelled_as: tuple[str, str] = ("cancelled", "the run was interrupted")
     rates: Rates | None = None  # Zoho's per-minute limits, for every job (and runner)
     timings: Timings | None = None  # how long jobs of each kind take (made by run)
+    _watermarks: Watermarks | None = None  # incremental exports' (made by run)
     progress: Progress = field(init=False)
     shared_slots: SharedSlots | None = None  # leased from the store, with other runners
 
@@ -86,6 +89,7 @@ class Scheduler:
         keys = {name: duration_key(spec, spec.jobs[name]) for name in self.plan.jobs}
         self.timings = Timings(self.recorder, keys)
         self.timings.load()
+        self._watermarks = Watermarks.load(self.plan, self.recorder, self.options.full_refresh)
         kept = {}
         for name, record in self.recorder.jobs.items():
             if record.status in DONE and name in self._done:
@@ -205,22 +209,26 @@ class Scheduler:
         assert isinstance(job.action, Export)
         session = self._sessions[job.connection].for_job(job.retry, job.results)
         destination = self.plan.spec.output_dir / (job.output or job.name)
+        assert self._watermarks is not None
+        export, definition = self._watermarks.start(job)
         run = ExportRun(
             job=job,
-            provider=provider_for(session, job.action),
+            provider=provider_for(session, export),
             slot=slot,
             recorder=self.recorder,
             destination=destination,
             scratch=self.scratch,
-            definition=self.recorder.jobs[job.name].definition_sha256,
+            definition=definition,
             root=self.plan.spec.output_dir,
             progress=self.progress.job(job.name),
             timings=self.timings,
         )
         try:
-            return await run.run()
+            output = await run.run()
         except OutsideRoot as exc:
             raise ConfigError(str(exc)) from None
+        await self._watermarks.seen(job, output.path)
+        return output
 
     async def _import(self, job: Job, slot: JobSlot) -> ImportOutcome:
         spec = self.plan.spec

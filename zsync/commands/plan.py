@@ -13,11 +13,14 @@ from zsync import output as output_json
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.durations import format_duration
-from zsync.errors import ExitCode
+from zsync.errors import ExitCode, StateError
 from zsync.http.hosts import hosts_for
 from zsync.plan import Plan, build_plan
 from zsync.reports.github import print_annotations
-from zsync.spec import validate_spec
+from zsync.spec import Spec, validate_spec
+from zsync.state import STATE_DIR_NAME, STATE_DIR_VARIABLE
+from zsync.state.sqlite import SqliteStore
+from zsync.watermarks import incremental_of, moved_back, watermark_key
 
 
 def plan(
@@ -39,14 +42,63 @@ def plan(
         return ExitCode.INVALID
     redact.add_auth(result.spec)
     the_plan = build_plan(result.spec, select, exclude)
+    marks = watermarks(the_plan)
     if output == "json":
-        output_json.print_document(as_json(the_plan))
+        output_json.print_document(as_json(the_plan, marks))
     else:
-        click.echo(redact.text(render(the_plan, path)))
+        click.echo(redact.text(render(the_plan, path, marks)))
     return ExitCode.OK
 
 
-def as_json(plan: Plan) -> dict[str, Any]:
+Watermarks = dict[str, dict[str, Any]]  # job name -> its incremental watermark, as shown
+
+
+def watermarks(plan: Plan) -> Watermarks:
+    """Each incremental job's stored watermark and the bound the next run would send, read
+    from the state directory a plain `zsync run` of the file would use (read only; none
+    when there is no store yet)."""
+    spec = plan.spec
+    keys = {
+        name: watermark_key(spec, spec.jobs[name], str(spec.path.resolve()))
+        for name in plan.jobs
+        if incremental_of(spec.jobs[name]) is not None
+    }
+    if not keys:
+        return {}
+    stored: dict[str, str] = {}
+    database = state_file(spec)
+    if database.exists():
+        try:
+            store = SqliteStore(database, read_only=True)
+            try:
+                stored = store.watermarks(list(keys.values()))
+            finally:
+                store.close()
+        except StateError:
+            stored = {}  # a plan is still worth showing without them
+    shown: Watermarks = {}
+    for name, key in keys.items():
+        incremental = incremental_of(spec.jobs[name])
+        assert incremental is not None
+        watermark = stored.get(key)
+        shown[name] = {
+            "field": incremental.field,
+            "overlap_seconds": incremental.overlap,
+            "watermark": watermark,
+            "since": None if watermark is None else moved_back(watermark, incremental.overlap),
+        }
+    return shown
+
+
+def state_file(spec: Spec) -> Path:
+    """Where `zsync run` keeps this job file's store by default: zsync.runs' state_dir_for
+    and STATE_FILE, which this command can't import (they bring asyncio, and `zsync plan`
+    starts without it)."""
+    given = os.environ.get(STATE_DIR_VARIABLE)
+    return (Path(given) if given else spec.path.parent / STATE_DIR_NAME) / "state.db"
+
+
+def as_json(plan: Plan, marks: Watermarks | None = None) -> dict[str, Any]:
     spec = plan.spec
     jobs: dict[str, Any] = {}
     for name, job in plan.jobs.items():
@@ -64,6 +116,8 @@ def as_json(plan: Plan) -> dict[str, Any]:
             "tags": list(model.tags),
             "min_api_calls": job.min_calls,
         }
+        if marks and name in marks:
+            jobs[name]["incremental"] = marks[name]
     return {
         "spec": str(spec.path),
         "output_dir": str(spec.output_dir),
@@ -102,7 +156,7 @@ def as_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def render(plan: Plan, path: str) -> str:
+def render(plan: Plan, path: str, marks: Watermarks | None = None) -> str:
     lines: list[str] = []
     n_jobs, n_waves = len(plan.jobs), len(plan.waves)
     lines.append(
@@ -115,6 +169,19 @@ def render(plan: Plan, path: str) -> str:
         lines.append(f"Wave {index}")
         for name in wave:
             lines.append("  " + _job_line(plan, name, width))
+    if marks:
+        lines.append("")
+        lines.append(
+            "Incremental exports (watermarks from the state directory; --full-refresh ignores them)"
+        )
+        for name, mark in marks.items():
+            if mark["watermark"] is None:
+                lines.append(f"  {name}: no watermark yet: every row is exported")
+            else:
+                lines.append(
+                    f"  {name}: {mark['field']} >= {mark['since']} (watermark "
+                    f"{mark['watermark']} minus {format_duration(mark['overlap_seconds'])} overlap)"
+                )
     if plan.left_out:
         lines.append("")
         lines.append("Not in this run")

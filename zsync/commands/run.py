@@ -48,6 +48,7 @@ def run(
     resume: str | None = None,
     wait_lock: float | None = None,
     reimport: Sequence[str] = (),
+    full_refresh: bool = False,
     timeout: float | None = None,
     emulator_settings: EmulatorSettings | None = None,
     junit: str | None = None,
@@ -88,6 +89,7 @@ def run(
         max_parallel=max_parallel,
         reimport=frozenset(reimport),
         timeout=timeout,
+        full_refresh=full_refresh,
     )
     report = Progress(
         display_for(log_format, quiet=verbosity < 0),

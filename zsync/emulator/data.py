@@ -112,6 +112,7 @@ _CRM_LIKE: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Employees", "integer"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     "Contacts": (
@@ -129,6 +130,7 @@ _CRM_LIKE: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Email_Opt_Out", "boolean"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     "Leads": (
@@ -155,6 +157,7 @@ _CRM_LIKE: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("$converted", "boolean"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     "Deals": (
@@ -169,6 +172,7 @@ _CRM_LIKE: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Contact_Name", "lookup", "Contacts"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     "Events": (
@@ -183,6 +187,7 @@ _CRM_LIKE: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Who_Id", "lookup", "Contacts"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
 }
@@ -208,6 +213,7 @@ _BIGIN_ONLY: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Contact_Name", "lookup", "Contacts"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     "Calls": (
@@ -221,6 +227,7 @@ _BIGIN_ONLY: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Contact_Name", "lookup", "Contacts"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     "Products": (
@@ -233,6 +240,7 @@ _BIGIN_ONLY: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Product_Active", "boolean"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
     # Bigin's Activities module lists tasks, events and calls together; here it is its own
@@ -247,6 +255,7 @@ _BIGIN_ONLY: dict[str, tuple[int, tuple[Field, ...]]] = {
             _f("Contact_Name", "lookup", "Contacts"),
             _f("Owner", "owner"),
             _f("Created_Time", "datetime"),
+            _f("Modified_Time", "datetime"),
         ),
     ),
 }
@@ -442,6 +451,8 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
             "id": ids.record(module.code, index),
             "Owner": owner,
             "Created_Time": iso_dt(created),
+            # Derived without the row's random stream, so every other value stays as it was.
+            "Modified_Time": iso_dt(created + timedelta(hours=index % 48)),
         }
         if name == "Accounts":
             row |= {

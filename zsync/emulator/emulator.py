@@ -83,6 +83,14 @@ class Emulator:
         self.crm.settle(now)
         self.bigin.settle(now)
 
+    def touch(
+        self, product: str, module: str, changed: int = 0, added: int = 0, at: float | None = None
+    ) -> list[str]:
+        """Edit `changed` records and add `added`, modified now (or at `at`): see changes.py."""
+        from zsync.emulator.changes import touch
+
+        return touch(self, product, module, changed, added, at)
+
     def may_read(self, product: str, module: str) -> bool:
         return f"{product}.{module}" not in self.denied_modules
 

@@ -109,6 +109,20 @@ class Group:
 Criterion = Condition | Group
 
 
+DEFAULT_OVERLAP = 300.0  # seconds: see Incremental
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """Export only what changed since the last successful run: `field` (a CRM/Bigin field, or
+    an Analytics column) holds each row's last modification; the next run reads from the
+    highest value seen minus `overlap` seconds, which covers clock skew at Zoho and records
+    committed after the export that should have seen them."""
+
+    field: str
+    overlap: float = DEFAULT_OVERLAP
+
+
 AnalyticsFormat = Literal["csv", "json", "xml", "xls", "pdf", "html"]
 # zsync's names for a CSV field delimiter -> the character (the export and import CONFIG send
 # Zoho's numeric codes for them: providers/analytics.py, providers/analytics_import.py).
@@ -128,6 +142,7 @@ class AnalyticsExport:
     criteria: str | None = None  # view exports only
     delimiter: str = "comma"  # format csv only
     show_hidden_columns: bool | None = None  # None: Zoho's default
+    incremental: Incremental | None = None
 
     @property
     def field_delimiter(self) -> str:
@@ -146,6 +161,7 @@ class BulkReadExport:
     cvid: str | None = None
     file_type: Literal["csv", "ics"] = "csv"
     page: int = 1
+    incremental: Incremental | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +335,7 @@ def _export(raw: Mapping[str, Any]) -> Export:
             cvid=raw.get("cvid"),
             file_type=raw.get("file_type", "csv"),
             page=raw.get("page", 1),
+            incremental=_incremental(raw.get("incremental"), "field"),
         )
     if "report" in raw:
         return CreatorExport(
@@ -338,6 +355,7 @@ def _export(raw: Mapping[str, Any]) -> Export:
         criteria=raw.get("criteria"),
         delimiter=raw.get("delimiter", "comma"),
         show_hidden_columns=raw.get("show_hidden_columns"),
+        incremental=_incremental(raw.get("incremental"), "column"),
     )
 
 
@@ -379,6 +397,14 @@ def criterion(raw: Mapping[str, Any]) -> Criterion:
     return Condition(
         raw["api_name"], raw["comparator"], tuple(value) if isinstance(value, list) else value
     )
+
+
+def _incremental(raw: Mapping[str, Any] | None, name: str) -> Incremental | None:
+    """`name` is what the product calls the modification time: a field, or a column."""
+    if raw is None:
+        return None
+    overlap = parse_duration(raw["overlap"]) if "overlap" in raw else DEFAULT_OVERLAP
+    return Incremental(raw[name], overlap)
 
 
 def _durations(raw: Mapping[str, Any]) -> dict[str, float]:

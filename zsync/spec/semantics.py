@@ -239,6 +239,20 @@ class _Checker:
         if export.criteria is not None:
             for where, message in _criteria_problems(export.criteria, (*path, "criteria")):
                 self.add(where, message)
+        if export.incremental is not None:
+            where = (*path, "incremental")
+            if export.file_type == "ics":
+                self.add(
+                    where,
+                    "an incremental export reads its watermark from CSV: file_type ics has none",
+                    key=True,
+                )
+            elif export.fields and export.incremental.field not in export.fields:
+                self.add(
+                    (*where, "field"),
+                    f"'{export.incremental.field}' is not among fields: add it, the watermark "
+                    "is the highest value of that column in the export",
+                )
 
     def check_analytics_export(self, job: Job, export: AnalyticsExport) -> None:
         """What Zoho's export CONFIG would refuse or silently ignore (the v2 create-export
@@ -262,6 +276,20 @@ class _Checker:
                 f"delimiter applies only to format csv; a {export.format} export has none",
                 key=True,
             )
+        if export.incremental is not None:
+            where = (*path, "incremental")
+            if export.format != "csv":
+                self.add(
+                    where,
+                    f"an incremental export reads its watermark from CSV, not {export.format}",
+                    key=True,
+                )
+            elif export.columns and export.incremental.field not in export.columns:
+                self.add(
+                    (*where, "column"),
+                    f"'{export.incremental.field}' is not among columns: add it, the watermark "
+                    "is the highest value of that column in the export",
+                )
         if export.format == "xls" and len(export.columns) > XLS_MAX_COLUMNS:
             self.add(
                 (*path, "columns"),

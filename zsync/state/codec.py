@@ -8,6 +8,7 @@ from typing import Any
 from zsync.state.records import (
     ErrorRecord,
     ImportRecord,
+    IncrementalRecord,
     JobRecord,
     LockHolder,
     OutputRecord,
@@ -38,6 +39,8 @@ def job_to_dict(record: JobRecord, *, remotes: bool = False) -> dict[str, Any]:
         else {"class": error.error_class, "code": error.code, "message": error.message},
         "imported": _imported_dict(record.imported),
     }
+    if record.incremental is not None:  # only then: other jobs' manifests stay as they were
+        data["incremental"] = dataclasses.asdict(record.incremental)
     if remotes:
         data["remote_jobs"] = [remote_to_dict(r) for r in record.remote_jobs]
     return data
@@ -56,6 +59,9 @@ def job_from_dict(data: dict[str, Any], remote_jobs: tuple[RemoteJob, ...] = ())
         imported = dict(imported)
         imported["results"] = _output(imported.get("results"))
         values["imported"] = ImportRecord(**_known(ImportRecord, imported))
+    incremental = values.get("incremental")
+    if incremental is not None:
+        values["incremental"] = IncrementalRecord(**_known(IncrementalRecord, incremental))
     return JobRecord(**_known(JobRecord, values), remote_jobs=remote_jobs)
 
 

@@ -16,7 +16,15 @@ from typing import Any, NamedTuple
 
 from zsync.errors import StateError
 from zsync.state.records import JobRecord, RemoteJob, RunRecord, StateChange, now
-from zsync.state.store import Change, DurationPut, JobPut, RemotePut, RunPut, StateStore
+from zsync.state.store import (
+    Change,
+    DurationPut,
+    JobPut,
+    RemotePut,
+    RunPut,
+    StateStore,
+    WatermarkPut,
+)
 
 MAX_BATCH = 2_000
 
@@ -129,6 +137,10 @@ class Recorder:
         """Keep how long a Zoho job of this kind took (polling learns from it)."""
         self._send(DurationPut(key, lower, upper, now()))
 
+    def watermark(self, key: str, value: str) -> None:
+        """Advance an incremental export's stored watermark (only once its run ended well)."""
+        self._send(WatermarkPut(key, value, self.run.run_id, now()))
+
     def _send(self, change: Change) -> None:
         self.changes += 1
         self._queue.put(change)
@@ -170,6 +182,8 @@ def _coalesced(changes: list[Change]) -> list[Change]:
             latest[(JobPut, change.run_id, change.name)] = change
         elif isinstance(change, RunPut):
             latest[(RunPut, change.run.run_id)] = change
+        elif isinstance(change, WatermarkPut):
+            latest[(WatermarkPut, change.key)] = change
         else:  # every duration is a row of its own
             latest[(DurationPut, len(latest))] = change
     return list(latest.values())

@@ -118,6 +118,21 @@ class ImportRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class IncrementalRecord:
+    """An incremental export's watermarks: what it read from (`since`, the stored watermark
+    `previous` minus the overlap; None on a first run or a full refresh) and the highest
+    `field` value its output holds (`watermark`, None until the output is committed). The
+    store's watermark under `key` becomes `watermark` only when the run ends well."""
+
+    key: str
+    field: str
+    previous: str | None = None
+    since: str | None = None
+    watermark: str | None = None
+    full_refresh: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorRecord:
     error_class: ErrorClass
     message: str
@@ -140,6 +155,7 @@ class JobRecord:
     output: OutputRecord | None = None
     error: ErrorRecord | None = None
     imported: ImportRecord | None = None
+    incremental: IncrementalRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)

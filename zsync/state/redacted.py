@@ -23,6 +23,7 @@ from zsync.state.store import (
     RemotePut,
     RunPut,
     StateStore,
+    WatermarkPut,
 )
 
 
@@ -89,6 +90,9 @@ class RedactedStore:
     def end_call(self, call: str) -> None:
         self.store.end_call(call)
 
+    def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
+        return self.store.watermarks(keys)
+
     def close(self) -> None:
         self.store.close()
 
@@ -101,8 +105,8 @@ def stored_target(target: str) -> str:
 
 
 def _redacted(change: Change) -> Change:
-    if isinstance(change, DurationPut):
-        return change  # a hash and numbers
+    if isinstance(change, DurationPut | WatermarkPut):
+        return change  # hashes, numbers, a date-time and ids zsync made
     if isinstance(change, RemotePut):
         return change._replace(remote=redact.scrub(change.remote))
     if isinstance(change, JobPut):

@@ -48,6 +48,7 @@ from zsync.state.store import (
     LockResult,
     RemotePut,
     RunPut,
+    WatermarkPut,
 )
 
 SCHEMA_VERSION = 1
@@ -110,6 +111,14 @@ CREATE TABLE IF NOT EXISTS limit_calls (
     ended REAL
 );
 CREATE INDEX IF NOT EXISTS limit_calls_by_key ON limit_calls (key);
+-- Also added without a format change (an older zsync ignores it; IF NOT EXISTS creates it in
+-- a file an older zsync wrote): one row per incremental export.
+CREATE TABLE IF NOT EXISTS watermarks (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 """
 
 
@@ -448,6 +457,30 @@ class SqliteStore:
                 found.setdefault(key, []).append((lower, upper))
         return found
 
+    def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # SQLite's bound on parameters
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            try:
+                rows = self._read(
+                    f"SELECT key, value FROM watermarks WHERE key IN ({marks})", chunk
+                )
+            except StateError:
+                if self.read_only:  # a file no zsync with watermarks has written yet
+                    return {}
+                raise
+            found.update({key: value for key, value in rows})
+        return found
+
+
+def _put_watermark(db: sqlite3.Connection, change: WatermarkPut) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO watermarks (key, value, run_id, at) VALUES (?, ?, ?, ?)",
+        (change.key, change.value, change.run_id, change.at),
+    )
+
 
 def _put_duration(db: sqlite3.Connection, change: DurationPut) -> None:
     db.execute(
@@ -522,4 +555,5 @@ _APPLY: dict[type, Callable[[sqlite3.Connection, Any], None]] = {
     JobPut: _put_job,
     RemotePut: _put_remote,
     DurationPut: _put_duration,
+    WatermarkPut: _put_watermark,
 }

@@ -60,7 +60,19 @@ class DurationPut(NamedTuple):
     at: str
 
 
-Change = RunPut | JobPut | RemotePut | DurationPut
+class WatermarkPut(NamedTuple):
+    """Set an incremental export's watermark: the highest modification time its committed
+    output held. `key` names the job and what it exports (`watermarks.watermark_key`); one
+    row per key, replaced (a backend keeps only the newest value, with the run that set it
+    and when, for `zsync status` and debugging)."""
+
+    key: str
+    value: str
+    run_id: str
+    at: str
+
+
+Change = RunPut | JobPut | RemotePut | DurationPut | WatermarkPut
 DURATIONS_KEPT = 20  # per key: what polling learns from
 
 
@@ -131,5 +143,8 @@ class StateStore(Protocol):
 
     def end_call(self, call: str) -> None:
         """The call's answer came: it counts until `per` seconds from now."""
+
+    def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
+        """The stored watermark of each key that has one."""
 
     def close(self) -> None: ...

@@ -395,6 +395,7 @@ class CrmState:
                 continue
             if index is not None:
                 values.pop("id", None)
+                values["Modified_Time"] = iso(self.emulator.clock.now())
                 table.update(index, values)
                 counts["updated_count"] += 1
                 job.outcomes.append(("UPDATED", str(table.get(index)["id"]), ""))
@@ -407,6 +408,7 @@ class CrmState:
                     "id": record_id,
                     "Owner": row.get("Owner") or self.ids.user(0),
                     "Created_Time": iso(self.emulator.clock.now()),
+                    "Modified_Time": iso(self.emulator.clock.now()),
                 }
                 table.append(row)
                 counts["added_count"] += 1
