@@ -84,6 +84,11 @@ class RateLimit(NamedTuple):
 _CRM_BULK_READ = "CRM bulk-read limitations page"
 _CREATOR_BULK = "Creator bulk API limitations page"
 
+# Zoho issues at most 10 access tokens per refresh token in 10 minutes (Zoho accounts' OAuth
+# limits, as CRM's token validity page and Kaizen #43 state them); past them it answers
+# "too many requests" instead of a token.
+TOKEN_LIMIT = RateLimit(10, 600.0, "user", "Zoho accounts' access-token limit")
+
 # Zoho's documented per-minute limits of the bulk APIs. Past them Zoho answers HTTP 429 (CRM
 # serves the blocked requests again only after a minute) without a Retry-After. Kinds absent
 # here have no documented per-minute limit; Zoho's API credits still count every call.

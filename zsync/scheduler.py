@@ -327,7 +327,8 @@ class Scheduler:
     @contextlib.asynccontextmanager
     async def _open_sessions(self) -> AsyncIterator[None]:
         spec = self.plan.spec
-        tokens = TokenPool()  # connections that sign in alike share one access token
+        # Connections that sign in alike share one access token (and runners, if asked).
+        tokens = TokenPool(self.recorder.store)
         async with contextlib.AsyncExitStack() as stack:
             for planned in self.plan.jobs.values():
                 if planned.connection not in self._sessions:

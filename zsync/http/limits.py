@@ -6,7 +6,7 @@ on the event loop): `zsync plan` counts requests against them without importing 
 
 from __future__ import annotations
 
-from zsync.products import RATE_LIMITS, CallKind, Product, RateLimit
+from zsync.products import RATE_LIMITS, TOKEN_LIMIT, CallKind, Product, RateLimit
 from zsync.spec.model import Connection
 
 
@@ -19,6 +19,17 @@ def limits_for(connection: Connection, kind: CallKind) -> tuple[RateLimit, ...]:
         return (RateLimit(calls, per, "organisation", "the job file's limits.requests"),)
     product: Product = connection.product
     return RATE_LIMITS.get((product, kind), ())
+
+
+def token_limit(connection: Connection) -> RateLimit | None:
+    """How many access tokens the connection's refresh token may be issued in a window: the
+    job file's `limits.tokens`, else Zoho's own for Zoho's hosts. A `base_url` (an emulator,
+    a proxy) keeps its own count: none is assumed for it."""
+    own = connection.limits.for_requests("token")
+    if own is not None:
+        calls, per = own
+        return RateLimit(calls, per, "user", "the job file's limits.tokens")
+    return TOKEN_LIMIT if connection.base_url is None else None
 
 
 def organisation_of(connection: Connection) -> str:

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from zsync.durations import format_duration
-from zsync.http.limits import limits_for, organisation_of, user_of
+from zsync.http.limits import limits_for, organisation_of, token_limit, user_of
 from zsync.products import CallKind
 from zsync.spec.model import Connection
 from zsync.state.store import StateStore
@@ -178,6 +178,27 @@ class Rates:
         self.clock = clock
         self.shared = shared
         self._windows: dict[tuple[str, str, int, float], RateWindow] = {}
+
+    def token_gate(self, connection: Connection, accounts: str) -> Gate:
+        """The window of access tokens issued for the connection's refresh token (at
+        `accounts`, its accounts host), shared with every runner on the state store."""
+        limit = token_limit(connection)
+        if limit is None:
+            return OPEN_GATE
+        holder = f"tokens/{accounts}/user:{user_of(connection)}"
+        key = (holder, "token", limit.calls, limit.per)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = RateWindow(limit.calls, limit.per, self.clock)
+        shared = SharedLimit(f"{holder} {limit.calls}/{limit.per:g}s", limit.calls, limit.per)
+        return Gate(
+            (window,),
+            limit.per,
+            f"access tokens of connection '{connection.name}' ({limit.calls} per "
+            f"{format_duration(limit.per)} per refresh token)",
+            (shared,) if self.shared else (),
+            self.shared,
+        )
 
     def gate(self, connection: Connection, kind: CallKind) -> Gate:
         limits = limits_for(connection, kind)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -36,7 +37,8 @@ from zsync.http.rates import OPEN_GATE, Gate, Rates
 from zsync.http.retry import backoff, retry_after
 from zsync.products import CallKind
 from zsync.sinks.spool import Spool
-from zsync.spec.model import Connection, Results, Retry
+from zsync.spec.model import Auth, Connection, Results, Retry
+from zsync.state.store import StateStore
 
 TOKEN_MARGIN = 60.0  # refresh this long before Zoho says the token expires
 TOKEN_WAIT_LIMIT = 660.0  # Zoho's token window (10 minutes) and a margin
@@ -55,6 +57,31 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30,
 
 
 @dataclass
+class _SharedToken:
+    """Where runners on one state store keep an access token they all use (opt-in:
+    auth.share_access_token), under a digest of the sign-in, never the secrets."""
+
+    store: StateStore
+    key: str
+
+    async def load(self, unlike: str | None = None) -> tuple[str, float] | None:
+        """A token another runner put there (not `unlike`), with its monotonic expiry."""
+        found = await asyncio.to_thread(self.store.shared_token, self.key)
+        if found is None:
+            return None
+        token, expires = found
+        left = expires - time.time() - TOKEN_MARGIN
+        if token == unlike or left <= 0:
+            return None
+        redact.add(token)
+        return token, time.monotonic() + left
+
+    async def save(self, token: str, expires: float) -> None:
+        wall = time.time() + (expires - time.monotonic()) + TOKEN_MARGIN
+        await asyncio.to_thread(self.store.put_shared_token, self.key, token, wall)
+
+
+@dataclass
 class _TokenCache:
     """One access token, shared by every session that signs in the same way."""
 
@@ -62,18 +89,28 @@ class _TokenCache:
     expires: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     told_to_wait: bool = False  # the rate-limit notice is given once
+    shared: _SharedToken | None = None  # with other runners, where the job file says so
 
 
 class TokenPool:
     """The run's access tokens, one per (accounts host, client id, refresh token): Zoho
     issues at most 10 access tokens per refresh token per 10 minutes, so connections that
-    share a refresh token (the example's four do) share its token too."""
+    share a refresh token (the example's four do) share its token too; with a state store
+    and auth.share_access_token, so do the runners on that store."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: StateStore | None = None) -> None:
+        self.store = store
         self._caches: dict[tuple[str, str, str], _TokenCache] = {}
 
-    def cache_for(self, accounts: str, client_id: str, refresh_token: str) -> _TokenCache:
-        return self._caches.setdefault((accounts, client_id, refresh_token), _TokenCache())
+    def cache_for(self, accounts: str, auth: Auth) -> _TokenCache:
+        key = (accounts, auth.client_id, auth.refresh_token)
+        cache = self._caches.get(key)
+        if cache is None:
+            cache = self._caches[key] = _TokenCache()
+        if cache.shared is None and auth.share_access_token and self.store is not None:
+            digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:32]
+            cache.shared = _SharedToken(self.store, digest)
+        return cache
 
 
 @dataclass(frozen=True)
@@ -108,10 +145,7 @@ class ZohoSession:
         self._allowed_prefixes = tuple(f"{host}/" for host in self._allowed)
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
-        auth = connection.auth
-        self._tokens = (tokens or TokenPool()).cache_for(
-            self.hosts.accounts, auth.client_id, auth.refresh_token
-        )
+        self._tokens = (tokens or TokenPool()).cache_for(self.hosts.accounts, connection.auth)
         self._views: dict[tuple[Retry, Results], ZohoSession] = {}
         # Answers that hold for the run (an Analytics view's id), shared by every job of this
         # connection: for_job's copies share this dict. See providers/analytics.py.
@@ -120,6 +154,7 @@ class ZohoSession:
         self._gates: dict[CallKind, Gate] = {
             kind: rates.gate(connection, kind) for kind in ("create", "status", "download")
         }
+        self._token_gate = rates.token_gate(connection, self.hosts.accounts)
         self.throttled = 0  # 429 answers met, all requests of this connection
 
     async def __aenter__(self) -> ZohoSession:
@@ -158,7 +193,19 @@ class ZohoSession:
         async with self._tokens.lock:
             if self._tokens.token and time.monotonic() < self._tokens.expires:
                 return self._tokens.token
+            if (shared := await self._shared_token()) is not None:
+                return shared
             return await self._refresh()
+
+    async def _shared_token(self, unlike: str | None = None) -> str | None:
+        """A token another runner shared (auth.share_access_token), taken as ours."""
+        if self._tokens.shared is None:
+            return None
+        found = await self._tokens.shared.load(unlike)
+        if found is None:
+            return None
+        self._tokens.token, self._tokens.expires = found
+        return found[0]
 
     async def _renew(self, stale: str) -> str:
         """After an expired-token reply: refresh, unless another request already did."""
@@ -169,6 +216,9 @@ class ZohoSession:
                 and time.monotonic() < self._tokens.expires
             ):
                 return self._tokens.token
+            # Another runner may have renewed the shared token already.
+            if (shared := await self._shared_token(unlike=stale)) is not None:
+                return shared
             return await self._refresh()
 
     async def _refresh(self) -> str:
@@ -184,7 +234,9 @@ class ZohoSession:
         attempt = 0
         while True:
             attempt += 1
-            reply = await self._send("POST", url, data=form, authorize=False, retry_unsafe=True)
+            reply = await self._send(
+                "POST", url, data=form, authorize=False, retry_unsafe=True, gate=self._token_gate
+            )
             body = reply.body if isinstance(reply.body, dict) else {}
             token = body.get("access_token")
             if reply.status == 200 and isinstance(token, str):
@@ -218,6 +270,8 @@ class ZohoSession:
         self._tokens.token = token
         redact.add(token)  # from now on, shown as *** wherever it might appear
         self._tokens.expires = time.monotonic() + max(lifetime - TOKEN_MARGIN, lifetime / 2)
+        if self._tokens.shared is not None:
+            await self._tokens.shared.save(token, self._tokens.expires)
         return token
 
     def _check_data_centre(self, api_domain: object) -> None:

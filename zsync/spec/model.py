@@ -26,6 +26,8 @@ class Auth:
     client_id: str
     client_secret: str
     refresh_token: str
+    # Keep the access token in the state store for other runners (auth.share_access_token).
+    share_access_token: bool = False
 
     def __repr__(self) -> str:  # secrets never reach a log through a stray repr
         return "Auth(<hidden>)"
@@ -299,6 +301,9 @@ def _limits(raw: Mapping[str, Any]) -> Limits:
         (kind, int(limit["calls"]), parse_duration(limit["per"]))
         for kind, limit in raw.get("requests", {}).items()
     )
+    if "tokens" in raw:  # kept beside the request limits: the same kind of window
+        tokens = raw["tokens"]
+        requests += (("token", int(tokens["calls"]), parse_duration(tokens["per"])),)
     return Limits(exports=raw.get("exports"), imports=raw.get("imports"), requests=requests)
 
 

@@ -90,6 +90,14 @@ class RedactedStore:
     def end_call(self, call: str) -> None:
         self.store.end_call(call)
 
+    # The one secret a store may keep, and only where the job file opts in: kept as it is,
+    # or it couldn't be used (auth.share_access_token).
+    def shared_token(self, key: str) -> tuple[str, float] | None:
+        return self.store.shared_token(key)
+
+    def put_shared_token(self, key: str, token: str, expires: float) -> None:
+        self.store.put_shared_token(key, token, expires)
+
     def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
         return self.store.watermarks(keys)
 

@@ -111,6 +111,12 @@ CREATE TABLE IF NOT EXISTS limit_calls (
     ended REAL
 );
 CREATE INDEX IF NOT EXISTS limit_calls_by_key ON limit_calls (key);
+-- Only connections with auth.share_access_token write here.
+CREATE TABLE IF NOT EXISTS access_tokens (
+    key TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    expires REAL NOT NULL
+);
 -- Also added without a format change (an older zsync ignores it; IF NOT EXISTS creates it in
 -- a file an older zsync wrote): one row per incremental export.
 CREATE TABLE IF NOT EXISTS watermarks (
@@ -340,6 +346,17 @@ class SqliteStore:
     def end_call(self, call: str) -> None:
         with self._shared() as db:
             db.execute("UPDATE limit_calls SET ended = ? WHERE call = ?", (time.time(), call))
+
+    def shared_token(self, key: str) -> tuple[str, float] | None:
+        rows = self._read("SELECT token, expires FROM access_tokens WHERE key = ?", (key,))
+        return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+    def put_shared_token(self, key: str, token: str, expires: float) -> None:
+        with self._shared() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO access_tokens (key, token, expires) VALUES (?, ?, ?)",
+                (key, token, expires),
+            )
 
     def end_run(self, run_id: str, outcome: Outcome, exit_code: int | None, at: str) -> None:
         run = self.run(run_id)

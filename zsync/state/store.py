@@ -144,6 +144,13 @@ class StateStore(Protocol):
     def end_call(self, call: str) -> None:
         """The call's answer came: it counts until `per` seconds from now."""
 
+    def shared_token(self, key: str) -> tuple[str, float] | None:
+        """The access token runners opted to share under `key`, with its expiry (epoch
+        seconds); None when there is none."""
+
+    def put_shared_token(self, key: str, token: str, expires: float) -> None:
+        """Share an access token (auth.share_access_token: the store then holds a secret)."""
+
     def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
         """The stored watermark of each key that has one."""
 
