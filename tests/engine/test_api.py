@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import zsync
+from tests.engine.conftest import TIME_SCALE
 from zsync.emulator import EmulatorConfig
 from zsync.emulator.config import FaultConfig
 from zsync.errors import SpecError
@@ -45,8 +46,9 @@ async def test_a_run_returns_its_record_and_logs_its_progress(
 
 
 async def test_a_failed_run_raises_with_its_record_unless_check_is_off(start, tmp_path) -> None:
-    zoho = await start(EmulatorConfig(faults=FaultConfig(job_failure_rate=1.0)), tmp=tmp_path)
-    spec = zoho.spec(JOBS)
+    failing = EmulatorConfig(time_scale=TIME_SCALE, faults=FaultConfig(job_failure_rate=1.0))
+    zoho = await start(failing, tmp=tmp_path)
+    spec = zoho.spec(JOBS.splitlines(keepends=True)[0])
     with pytest.raises(zsync.RunFailed) as raised:
         await zsync.run_async(spec, state=tmp_path / "one")
     assert raised.value.result.outcome == "failed"
@@ -54,7 +56,7 @@ async def test_a_failed_run_raises_with_its_record_unless_check_is_off(start, tm
     assert "leads" in str(raised.value) and "manifest:" in str(raised.value)
     result = await zsync.run_async(spec, state=tmp_path / "two", check=False)
     assert {job["status"] for job in result.jobs.values()} == {"failed"}
-    assert result.job("sales")["error"]["code"]
+    assert result.job("leads")["error"]["code"]
 
 
 async def test_an_invalid_job_file_raises_with_its_diagnostics(tmp_path) -> None:

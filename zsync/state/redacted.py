@@ -71,9 +71,10 @@ class RedactedStore:
     def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
         return self.store.durations(keys)
 
-    # Keys and holders name organisations and hosts, never secrets: passed through.
+    # Slot and window keys name organisations (an org id may come from a secret variable):
+    # stored as digests, the same in every runner whatever its job file took from where.
     def take_slot(self, key: str, cap: int, lease: str, holder: str, ttl: float) -> bool:
-        return self.store.take_slot(key, cap, lease, holder, ttl)
+        return self.store.take_slot(shared_key(key), cap, lease, redact.text(holder), ttl)
 
     def renew_slots(self, leases: Sequence[str], ttl: float) -> None:
         self.store.renew_slots(leases, ttl)
@@ -82,10 +83,10 @@ class RedactedStore:
         self.store.free_slot(lease)
 
     def slots_taken(self, key: str) -> int:
-        return self.store.slots_taken(key)
+        return self.store.slots_taken(shared_key(key))
 
     def take_call(self, key: str, calls: int, per: float, call: str) -> float:
-        return self.store.take_call(key, calls, per, call)
+        return self.store.take_call(shared_key(key), calls, per, call)
 
     def end_call(self, call: str) -> None:
         self.store.end_call(call)
@@ -103,6 +104,11 @@ class RedactedStore:
 
     def close(self) -> None:
         self.store.close()
+
+
+def shared_key(key: str) -> str:
+    """A slot's or a window's key as runners share it in the store."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def stored_target(target: str) -> str:
