@@ -116,8 +116,7 @@ def parse(text: str, known: set[str], datetimes: Collection[str] = ()) -> Any:
             when = moment(str(value)) if isinstance(value, str) else None
             if when is None:
                 raise CreatorCriteriaError(
-                    f"{field} is a date-time: compare it with 'dd-MMM-yyyy HH:mm:ss', "
-                    f"not {value!r}"
+                    f"{field} is a date-time: compare it with 'dd-MMM-yyyy HH:mm:ss', not {value!r}"
                 )
             value = when
         return ("cmp", field, op, value)
