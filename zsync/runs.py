@@ -25,6 +25,7 @@ from zsync.errors import UsageError
 from zsync.fingerprints import definition_sha256
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import point_latest, write_manifest
+from zsync.output_pattern import job_output
 from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
 from zsync.spec.model import Spec
@@ -171,11 +172,17 @@ def _sweep(
             f"Marked abandoned; to resume it: {resume_command(str(spec.path), run.run_id)}"
         )
     removed: list[Path] = []
+    # An output with placeholders names other files in each run: those of the dead runs and
+    # of the one resumed, besides the output as written.
+    resumed = store.run(keep) if keep else None
+    swept = [*dead, resumed] if resumed else dead
     for name, job in spec.jobs.items():
-        destination = spec_output(spec, name)
-        removed += remove_leftovers(destination)
-        if job.direction == "import":
-            removed += remove_leftovers(destination.with_name(destination.name + ".results.csv"))
+        destinations = {spec_output(spec, name, run) for run in swept}
+        for destination in destinations | {spec.output_dir / (job.output or name)}:
+            removed += remove_leftovers(destination)
+            if job.direction == "import":
+                results = destination.with_name(destination.name + ".results.csv")
+                removed += remove_leftovers(results)
     runs = state_dir / "runs"
     for run in dead:
         scratch = runs / run.run_id / "tmp"
@@ -219,7 +226,7 @@ def _resumed(
             )
             changed.add(name)
             continue
-        if old.status in DONE and _still_there(old, spec_output(plan.spec, name)):
+        if old.status in DONE and _still_there(old, spec_output(plan.spec, name, run)):
             jobs[name] = old
             kept += 1
             continue
@@ -241,9 +248,9 @@ def _resumed(
     return resumed, jobs, changed
 
 
-def spec_output(spec: Spec, name: str) -> Path:
-    """Where the job file puts a job's output."""
-    return spec.output_dir / (spec.jobs[name].output or name)
+def spec_output(spec: Spec, name: str, run: RunRecord) -> Path:
+    """Where the job file puts a job's output in `run` (its placeholders filled in)."""
+    return spec.output_dir / job_output(spec.jobs[name], run)
 
 
 def _still_there(record: JobRecord, expected: Path) -> bool:

@@ -22,6 +22,7 @@ from zsync.fingerprints import describe_target, duration_key, import_target
 from zsync.http.rates import Rates, SharedCalls
 from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
+from zsync.output_pattern import job_output
 from zsync.plan import Plan
 from zsync.progress import Progress
 from zsync.progress.callback import CallbackLines
@@ -208,7 +209,7 @@ class Scheduler:
     async def _export(self, job: Job, slot: JobSlot) -> OutputRecord:
         assert isinstance(job.action, Export)
         session = self._sessions[job.connection].for_job(job.retry, job.results)
-        destination = self.plan.spec.output_dir / (job.output or job.name)
+        destination = self.plan.spec.output_dir / job_output(job, self.recorder.run)
         assert self._watermarks is not None
         export, definition = self._watermarks.start(job)
         run = ExportRun(
@@ -263,7 +264,7 @@ class Scheduler:
             provider = AnalyticsImportProvider(session, action)
             return await AnalyticsImportRun(**common, provider=provider).run()
         assert isinstance(action, BulkWriteImport)
-        results = spec.output_dir / f"{job.output or job.name}.results.csv"
+        results = spec.output_dir / f"{job_output(job, self.recorder.run)}.results.csv"
         writer = BulkWriteProvider(session, action)
         run = BulkWriteRun(**common, provider=writer, results=results, root=spec.output_dir)
         try:

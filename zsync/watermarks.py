@@ -2,7 +2,9 @@
 Zoho writes are compared, moved back by the overlap and written again.
 
 A watermark is kept as the text Zoho wrote (CRM's `2025-03-01T10:15:00+05:30`, Analytics'
-`2025-03-01 10:15:00`), so the bound a later run sends reads like the values it filters.
+`2025-03-01 10:15:00`, Creator's `01-Mar-2025 10:15:00`), so the bound a later run sends
+reads like the values it filters; it is compared as a date-time, never as text (Creator's
+`02-Mar-2025` sorts before `10-Feb-2025`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from zsync.fingerprints import where
-from zsync.spec.model import AnalyticsExport, BulkReadExport, Incremental, Job, Spec
+from zsync.spec.model import (
+    AnalyticsExport,
+    BulkReadExport,
+    CreatorExport,
+    Incremental,
+    Job,
+    Spec,
+)
 
 # Besides ISO 8601 (with or without an offset, `T` or a space): Analytics' and Creator's
 # usual dateFormat patterns for a date-time.
@@ -22,7 +31,8 @@ _OTHER_FORMATS = ("%d-%b-%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S")
 
 def incremental_of(job: Job) -> Incremental | None:
     action = job.action
-    return action.incremental if isinstance(action, AnalyticsExport | BulkReadExport) else None
+    incremental_exports = AnalyticsExport | BulkReadExport | CreatorExport
+    return action.incremental if isinstance(action, incremental_exports) else None
 
 
 def watermark_key(spec: Spec, job: Job, scope: str) -> str:

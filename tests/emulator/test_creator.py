@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import datetime
 
 from zsync.emulator import EmulatorConfig
 
@@ -196,3 +197,35 @@ async def test_later_batches_inherit_fields_and_criteria(start_emulator):
         "POST", other, json={"query": {"record_cursor": second["record_cursor"]}}
     )
     assert (status, reply["code"]) == (400, 2899)
+
+
+async def test_modified_time_compares_as_a_date_time_not_as_text(emu: EmulatorHandle):
+    # '05-Jan-2023 …' sorts after '10-Jan-2023 …' as text but is earlier in time.
+    bound = "05-Jan-2023 12:00:00"
+    reply = await create(emu, {"criteria": f"Modified_Time >= '{bound}' && Quantity > 0"})
+    _, data, _ = await emu.call("GET", (await finish(emu, reply))["download_url"])
+    got = {r["ID"] for r in rows_of(data)}
+    stored = emu.emulator.rows("creator", "Orders")
+    after = datetime.strptime(bound, "%d-%b-%Y %H:%M:%S")
+    expected = {
+        str(r["ID"])
+        for r in stored
+        if datetime.strptime(str(r["Modified_Time"]), "%d-%b-%Y %H:%M:%S") >= after
+    }
+    as_text = {str(r["ID"]) for r in stored if str(r["Modified_Time"]) >= bound}
+    assert got == expected and 0 < len(got) < len(stored)
+    assert got != as_text
+    got, reply, _ = await emu.call(
+        "POST", BASE, json={"query": {"criteria": "Modified_Time >= 'yesterday'"}}
+    )
+    assert (got, reply["code"]) == (400, 2899)
+
+
+async def test_touch_stamps_creator_records_in_creators_format(emu: EmulatorHandle):
+    before = {str(r["ID"]): r for r in emu.emulator.rows("creator", "Orders")}
+    touched = emu.emulator.touch("creator", "All_Orders", changed=3, added=2, at=1_800_000_000)
+    assert len(touched) == 5 and len(set(touched) - set(before)) == 2
+    after = {str(r["ID"]): r for r in emu.emulator.rows("creator", "Orders")}
+    assert {after[i]["Modified_Time"] for i in touched} == {"15-Jan-2027 08:00:00"}
+    untouched = set(before) - set(touched)
+    assert all(before[i] == after[i] for i in untouched)

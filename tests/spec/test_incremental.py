@@ -4,7 +4,7 @@ where they are."""
 from __future__ import annotations
 
 from zsync.spec import validate_spec
-from zsync.spec.model import AnalyticsExport, BulkReadExport, Incremental
+from zsync.spec.model import AnalyticsExport, BulkReadExport, CreatorExport, Incremental
 
 HEADER = """\
 version: 1
@@ -98,16 +98,52 @@ def test_only_csv_results_are_incremental(write_spec) -> None:
     assert "jobs.missing.export.incremental.column: 'Date' is not among columns" in errors[2]
 
 
-def test_creator_exports_are_not_incremental_yet(write_spec) -> None:
+def test_creator_exports_are_incremental(write_spec) -> None:
+    result = validate_spec(
+        write_spec(
+            HEADER
+            + """\
+  orders:
+    export: {from: creator, report: All_Orders, incremental: {field: Modified_Time}}
+    output: orders.csv
+"""
+        ),
+        {},
+    )
+    assert result.errors == [], [d.render() for d in result.errors]
+    assert result.spec is not None
+    orders = result.spec.jobs["orders"].action
+    assert isinstance(orders, CreatorExport)
+    assert orders.incremental == Incremental("Modified_Time", 300.0)
+
+
+def test_a_creator_exports_field_must_be_exported(write_spec) -> None:
+    [error] = _errors(
+        write_spec,
+        """\
+  orders:
+    export:
+      from: creator
+      report: All_Orders
+      fields: [Status]
+      incremental: {field: Modified_Time, overlap: 1m}
+    output: orders.csv
+""",
+    )
+    assert "jobs.orders.export.incremental.field: 'Modified_Time' is not among fields" in error
+    assert ":22:28:" in error
+
+
+def test_a_creator_incremental_takes_a_field_not_a_column(write_spec) -> None:
     errors = _errors(
         write_spec,
         """\
   orders:
-    export: {from: creator, report: All_Orders, incremental: {field: Modified_Time}}
+    export: {from: creator, report: All_Orders, incremental: {column: Modified_Time}}
     output: orders.csv
 """,
     )
-    assert errors and "incremental" in errors[0]
+    assert errors and "jobs.orders.export" in errors[0]
 
 
 def test_an_overlap_is_a_duration(write_spec) -> None:

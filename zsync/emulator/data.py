@@ -300,6 +300,7 @@ SCHEMAS: dict[str, dict[str, Module]] = {
                 _f("Quantity", "integer"),
                 _f("Amount", "decimal"),
                 _f("Order_Date", "date"),
+                _f("Modified_Time", "datetime"),
             ),
         ),
         "Customers": Module(
@@ -312,6 +313,7 @@ SCHEMAS: dict[str, dict[str, Module]] = {
                 _f("Email", "email"),
                 _f("City", "text"),
                 _f("Region", "picklist", None, *REGIONS),
+                _f("Modified_Time", "datetime"),
             ),
         ),
     },
@@ -431,6 +433,13 @@ def iso_dt(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+CREATOR_DATETIME = "%d-%b-%Y %H:%M:%S"  # Creator's default dd-MMM-yyyy HH:mm:ss [seed 004]
+
+
+def creator_dt(dt: datetime) -> str:
+    return dt.strftime(CREATOR_DATETIME)
+
+
 def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str, int]) -> Row:
     """Row `index` of `module`; `sizes` bounds lookups so they point at existing records."""
     rng = random.Random(f"{seed}/{module.product}/{module.name}/{index}")
@@ -546,6 +555,9 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
             }
         return row
     if module.product == "creator":
+        # Creator's system field, derived as CRM's is: without the row's random stream, so
+        # every other value stays as it was.
+        modified = creator_dt(created + timedelta(hours=index % 48))
         if name == "Orders":
             quantity = rng.randrange(1, 20)
             return {
@@ -557,6 +569,7 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
                 "Quantity": quantity,
                 "Amount": round(quantity * rng.uniform(5, 400), 2),
                 "Order_Date": created.strftime("%d-%b-%Y"),
+                "Modified_Time": modified,
             }
         return {
             "ID": ids.record(module.code, index),
@@ -564,6 +577,7 @@ def generate(seed: int, module: Module, index: int, ids: Ids, sizes: Mapping[str
             "Email": f"{first.lower()}.{last.lower()}@example.com",
             "City": rng.choice(CITIES),
             "Region": rng.choice(REGIONS),
+            "Modified_Time": modified,
         }
     if name == "Sales":
         units = rng.randrange(1, 50)

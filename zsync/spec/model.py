@@ -116,8 +116,8 @@ DEFAULT_OVERLAP = 300.0  # seconds: see Incremental
 
 @dataclass(frozen=True)
 class Incremental:
-    """Export only what changed since the last successful run: `field` (a CRM/Bigin field, or
-    an Analytics column) holds each row's last modification; the next run reads from the
+    """Export only what changed since the last successful run: `field` (a CRM/Bigin/Creator
+    field, or an Analytics column) holds each row's last modification; the next run reads from the
     highest value seen minus `overlap` seconds, which covers clock skew at Zoho and records
     committed after the export that should have seen them."""
 
@@ -175,6 +175,7 @@ class CreatorExport:
     criteria: str | None = None
     fields: tuple[str, ...] = ()
     max_records: int | None = None  # None: Zoho's default batch size
+    incremental: Incremental | None = None
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,7 @@ def _export(raw: Mapping[str, Any]) -> Export:
             criteria=raw.get("criteria"),
             fields=tuple(raw.get("fields", ())),
             max_records=raw.get("max_records"),
+            incremental=_incremental(raw.get("incremental"), "field"),
         )
     return AnalyticsExport(
         connection=connection,

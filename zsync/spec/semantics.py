@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any
 
+from zsync import output_pattern
 from zsync.durations import format_duration
 from zsync.products import CAPS, RATE_LIMITS, offers, products_offering, tightest
 from zsync.spec.diagnostics import Diagnostic, Path, Severity
@@ -91,6 +92,8 @@ class _Checker:
                 self.check_bulk_read(job, job.action)
             if isinstance(job.action, AnalyticsExport):
                 self.check_analytics_export(job, job.action)
+            if isinstance(job.action, CreatorExport):
+                self.check_creator_export(job, job.action)
             if isinstance(job.action, AnalyticsImport | BulkWriteImport):
                 self.check_import_options(job)
         self.check_cycles()
@@ -254,6 +257,15 @@ class _Checker:
                     "is the highest value of that column in the export",
                 )
 
+    def check_creator_export(self, job: Job, export: CreatorExport) -> None:
+        incremental = export.incremental
+        if incremental is not None and export.fields and incremental.field not in export.fields:
+            self.add(
+                ("jobs", job.name, "export", "incremental", "field"),
+                f"'{incremental.field}' is not among fields: add it, the watermark "
+                "is the highest value of that column in the export",
+            )
+
     def check_analytics_export(self, job: Job, export: AnalyticsExport) -> None:
         """What Zoho's export CONFIG would refuse or silently ignore (the v2 create-export
         pages: `criteria` belongs to the view export only, the CSV attributes to csv only,
@@ -326,6 +338,8 @@ class _Checker:
             if job.output is None:
                 continue
             path: Path = ("jobs", job.name, "output")
+            for problem in output_pattern.problems(job.output):
+                self.add(path, problem)
             normal = _normal(job.output)
             if normal is None:
                 self.add(
@@ -358,6 +372,22 @@ class _Checker:
                 continue
             normal = _normal(job.input_file)
             writer = writers.get(normal) if normal else None
+            if writer is not None and output_pattern.has_placeholders(writer.output or ""):
+                self.add(
+                    path,
+                    f"'{job.input_file}' is written by job '{writer.name}' under a new name "
+                    "each run (its output has a placeholder): an import can't know which "
+                    "file to read; give the export a fixed output, or import one file by "
+                    "its name",
+                )
+                continue
+            if writer is None and output_pattern.names_a_placeholder(job.input_file):
+                self.add(
+                    path,
+                    f"'{job.input_file}': placeholders are filled in only in an export's "
+                    "output; an import reads the file named as written",
+                )
+                continue
             if writer is not None:
                 if writer.name not in ancestors(declared, job.name):
                     self.add(

@@ -2,17 +2,24 @@
 
 Operators == != < <= > >=, `&&`/`||` (also `and`/`or`), parentheses, and
 ``Field.contains("x")`` / ``.startsWith`` / ``.endsWith``. Strings compare case-sensitively,
-numbers numerically [doc?].
+numbers numerically [doc?]. A date-time field (`Modified_Time`) compared with a quoted
+`dd-MMM-yyyy HH:mm:ss` value compares as a moment, both sides parsed, never as text
+(Creator's Get Records pages, zoho.com/creator/help/api/v2.1/get-records.html: criteria in
+Deluge syntax, where a date-time literal is written `'10-Apr-2021 11:37:16'`; public clients
+send `Modified_Time > '10-Apr-2021 11:37:16'`). Strings take double or single quotes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any
 
+from zsync.emulator.data import CREATOR_DATETIME
+
 _TOKEN = re.compile(
-    r"""\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>==|!=|<=|>=|<|>|&&|\|\||\(|\)|\.|,)|(?P<id>[A-Za-z_][A-Za-z0-9_]*))"""
+    r"""\s*(?:(?P<num>-?\d+(?:\.\d+)?)|(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op>==|!=|<=|>=|<|>|&&|\|\||\(|\)|\.|,)|(?P<id>[A-Za-z_][A-Za-z0-9_]*))"""
 )
 
 
@@ -36,7 +43,16 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def parse(text: str, known: set[str]) -> Any:
+def moment(text: str) -> datetime | None:
+    """A Creator date-time value, or None when `text` is none."""
+    try:
+        return datetime.strptime(text.strip(), CREATOR_DATETIME)
+    except ValueError:
+        return None
+
+
+def parse(text: str, known: set[str], datetimes: Collection[str] = ()) -> Any:
+    """The tree of `text`; a field of `datetimes` compares as a date-time."""
     tokens = _tokens(text)
     position = 0
 
@@ -70,7 +86,8 @@ def parse(text: str, known: set[str]) -> Any:
         if kind == "num":
             return float(value)
         if kind == "str":
-            return value[1:-1].replace('\\"', '"')
+            quote = value[0]
+            return value[1:-1].replace("\\" + quote, quote)
         raise CreatorCriteriaError("invalid criteria: a value must be a number or a string")
 
     def atom() -> Any:
@@ -94,7 +111,15 @@ def parse(text: str, known: set[str]) -> Any:
         op = take(kind="op")[1]
         if op not in ("==", "!=", "<", "<=", ">", ">="):
             raise CreatorCriteriaError(f"unsupported operator {op}")
-        return ("cmp", field, op, literal())
+        value = literal()
+        if field in datetimes:
+            when = moment(str(value)) if isinstance(value, str) else None
+            if when is None:
+                raise CreatorCriteriaError(
+                    f"{field} is a date-time: compare it with 'dd-MMM-yyyy HH:mm:ss', not {value!r}"
+                )
+            value = when
+        return ("cmp", field, op, value)
 
     tree = disjunction()
     if peek() is not None:
@@ -117,7 +142,11 @@ def matches(tree: Any, get: Callable[[str], Any]) -> bool:
             "endsWith": text.endswith(value),
         }[tree[2]]
     _, _, op, value = tree
-    if isinstance(value, float):
+    if isinstance(value, datetime):
+        actual = moment(str(actual)) if actual is not None else None
+        if actual is None:
+            return op == "!="
+    elif isinstance(value, float):
         try:
             actual = float(actual)
         except (TypeError, ValueError):

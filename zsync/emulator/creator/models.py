@@ -148,7 +148,8 @@ class CreatorState:
         text = query.get("criteria")
         if text:
             try:
-                job.criteria = ccrit.parse(str(text), set(module.field_names))
+                datetimes = {f.api_name for f in module.fields if f.type == "datetime"}
+                job.criteria = ccrit.parse(str(text), set(module.field_names), datetimes)
             except ccrit.CreatorCriteriaError as exc:
                 raise CreatorRejected(2899, str(exc)) from None
         if cursor is not None:
