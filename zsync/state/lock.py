@@ -8,15 +8,16 @@ and the run says so; one held on another host is never broken silently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from zsync.errors import LockedError
+from zsync.errors import LockedError, StateError
 from zsync.state.records import LockHolder, now
-from zsync.state.store import StateStore
+from zsync.state.store import LOCK_RENEW_EVERY, StateStore
 
 LOCK_POLL = 0.5
 
@@ -95,3 +96,28 @@ async def take_lock(
             report(f"waiting for the run lock held by {current.describe()}")
             told = True
         await asyncio.sleep(LOCK_POLL)
+
+
+async def keep_lock(
+    store: StateStore,
+    scope: str,
+    run_id: str,
+    report: Callable[[str], None],
+    *,
+    every: float = LOCK_RENEW_EVERY,
+) -> None:
+    """Renew the run lock every `every` seconds while the run goes on (run it `beside` the
+    run): a shared store takes a holder that stops renewing for LOCK_TTL as gone."""
+    lost = False
+    while True:
+        await asyncio.sleep(every)
+        # A store that can't be reached now may be back by the next renewal; the run's own
+        # writes fail loudly if it stays away.
+        with contextlib.suppress(StateError):
+            held = await asyncio.to_thread(store.renew_lock, scope, run_id)
+            if not held and not lost:
+                report(
+                    f"warning: run {run_id} no longer holds the run lock of {scope}: it wasn't "
+                    "renewed in time and another run took it; two runs may now overlap"
+                )
+            lost = not held
