@@ -4,6 +4,7 @@ that never show the password. (tests/state/test_store.py runs the shared behavio
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import urllib.parse
@@ -15,7 +16,9 @@ import pytest
 psycopg = pytest.importorskip("psycopg")
 
 from zsync import redact  # noqa: E402
+from zsync.background import beside  # noqa: E402
 from zsync.errors import StateError, UsageError  # noqa: E402
+from zsync.state.lock import alive, holder_for, keep_lock  # noqa: E402
 from zsync.state.postgres import NoStateYet, PostgresStore  # noqa: E402
 from zsync.state.postgres_schema import SCHEMA_VERSION, VERSIONS_TABLE  # noqa: E402
 from zsync.state.records import (  # noqa: E402
@@ -157,6 +160,13 @@ def test_a_holder_that_stops_renewing_is_taken_as_gone(postgres_url) -> None:
         assert not store.acquire_lock(_holder("run-3"), lambda h: True).acquired
         store.release_lock("/jobs.yaml", "run-2")
         assert store.acquire_lock(_holder("run-3"), lambda h: True) == (True, None)
+        store.release_lock("/jobs.yaml", "run-3")
+
+        # On this host the pid decides, renewed or not: a live process keeps its lock.
+        here = holder_for("/jobs.yaml", "run-4")
+        assert store.acquire_lock(here, alive).acquired
+        time.sleep(0.7)
+        assert not store.acquire_lock(_holder("run-5"), alive).acquired
     finally:
         store.close()
 
@@ -192,3 +202,18 @@ def test_the_environment_overrides_the_job_file() -> None:
     assert state_url_from(None, {}) is None
     with pytest.raises(UsageError, match="postgresql://USER:PASSWORD@HOST"):
         state_url_from("mysql://u:pw@db/x", {})
+
+
+async def test_a_running_zsync_keeps_its_lock_renewed(postgres_url) -> None:
+    store = PostgresStore(postgres_url, lock_ttl=0.3)
+    said: list[str] = []
+    try:
+        assert store.acquire_lock(_holder("run-1"), lambda h: True).acquired
+        async with beside(keep_lock(store, "/jobs.yaml", "run-1", said.append, every=0.05), "k"):
+            await asyncio.sleep(0.8)  # well past the TTL: still held, as it was renewed
+            assert not store.acquire_lock(_holder("run-2"), lambda h: True).acquired
+        await asyncio.sleep(0.5)  # renewals stopped with the run
+        assert store.acquire_lock(_holder("run-2"), lambda h: True).acquired
+        assert said == []
+    finally:
+        store.close()

@@ -2,7 +2,8 @@
 
 Like Terraform's state lock, a holder names itself (run, pid, host, start time); a second run
 is refused with that, or waits. A lock whose process is gone on this host is taken over,
-and the run says so; one held on another host is never broken silently.
+and the run says so; one held on another host is never broken silently (a shared store
+takes it over only once its holder stopped renewing it for LOCK_TTL, and says so too).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from zsync.errors import LockedError, StateError
 from zsync.state.records import LockHolder, now
-from zsync.state.store import LOCK_RENEW_EVERY, StateStore
+from zsync.state.store import LOCK_RENEW_EVERY, LOCK_TTL, StateStore
 
 LOCK_POLL = 0.5
 
@@ -78,10 +79,14 @@ async def take_lock(
     while True:
         result = await asyncio.to_thread(store.acquire_lock, holder, alive)
         if result.acquired:
-            if result.holder is not None:
-                report(
-                    f"took over the run lock of {result.holder.describe()}: that process is gone"
+            gone = result.holder
+            if gone is not None:
+                why = (
+                    "that process is gone"
+                    if gone.host == socket.gethostname()
+                    else f"it wasn't renewed for {LOCK_TTL:g}s"
                 )
+                report(f"took over the run lock of {gone.describe()}: {why}")
             return
         current = result.holder
         assert current is not None

@@ -9,13 +9,15 @@ Same semantics as the SQLite store, row for row; the differences are the driver'
   A pool (psycopg_pool) would be one more dependency for the handful of threads a run uses.
 - The run lock is a row, taken with an upsert that locks it (two processes can never both
   hold it), and renewed while the run goes on: a holder on another host can't be checked
-  for its pid, so one that stopped renewing for LOCK_TTL seconds is taken as gone.
+  for its pid, so one that stopped renewing for LOCK_TTL seconds is taken as gone (one on
+  this host is still checked by its pid, as with SQLite).
 - The schema is zsync's own, versioned and migrated on first use (postgres_schema.py).
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -187,8 +189,10 @@ class PostgresStore:
             if row[0] == ours:
                 return LockResult(True, None)
             current = holder_from_dict(json.loads(row[0]))
-            stale = bool(row[1])
-            if not stale and alive(current):
+            # This host checks its own processes by pid (as with SQLite); another host's
+            # holder is gone once it stopped renewing.
+            lapsed = bool(row[1]) and current.host != socket.gethostname()
+            if alive(current) and not lapsed:
                 return LockResult(False, current)
             db.execute(
                 "UPDATE zsync_locks SET holder = %s, renewed_at = now() WHERE scope = %s",
