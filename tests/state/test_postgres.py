@@ -200,7 +200,7 @@ def test_the_environment_overrides_the_job_file() -> None:
     assert state_url_from("postgresql://file/db", env) == "postgresql://env/db"
     assert state_url_from("postgresql://file/db", {}) == "postgresql://file/db"
     assert state_url_from(None, {}) is None
-    with pytest.raises(UsageError, match="postgresql://USER:PASSWORD@HOST"):
+    with pytest.raises(UsageError, match="give a postgresql:// URL"):
         state_url_from("mysql://u:pw@db/x", {})
 
 

@@ -33,9 +33,9 @@ def check_state_url(url: str) -> None:
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     if scheme not in POSTGRES_SCHEMES:
         raise UsageError(
-            f"the state store URL {described(url)} isn't one zsync knows: give "
-            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or leave it out for the SQLite file "
-            "in the state directory)"
+            f"the state store URL {described(url)} isn't one zsync knows: give a "
+            "postgresql:// URL (with the user, password, host, port and database), or none for "
+            "the SQLite file in the state directory"
         )
 
 
