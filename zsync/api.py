@@ -33,6 +33,7 @@ from zsync.progress.logged import LOGGER, LoggedLines
 from zsync.runs import state_dir_for
 from zsync.scheduler import RunOptions
 from zsync.spec import validate_spec
+from zsync.state.urls import state_url_from
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ async def run_async(
     """Run the job file at `path`.
 
     `select`/`exclude`: job names, globs or tag:NAME, as on the command line. `state`: the
-    state directory (default: ZSYNC_STATE_DIR, else .zsync/ beside the job file).
+    state directory (default: ZSYNC_STATE_DIR, else .zsync/ beside the job file), or a
+    postgresql:// URL of a shared store (default: ZSYNC_STATE_URL, else the job file's
+    defaults.state; manifests then go to the default state directory).
     `resume`: a run id or "latest". `timeout`, `wait_lock`: seconds. `emulator`: run against
     the embedded emulator (demo data; for trying a job file). `check`: raise RunFailed when
     the run doesn't succeed.
@@ -152,8 +155,11 @@ async def run_async(
         redact.add_auth(spec)
         plan = build_plan(spec, select, exclude)
         check_run_options(plan, resume=resume, emulator=emulator, reimport=reimport)
-        given = os.fspath(state) if state is not None else os.environ.get("ZSYNC_STATE_DIR")
-        states = state_dir_for(spec, given)
+        given = os.fspath(state) if state is not None else None
+        state_url = state_url_from(spec.state_url)
+        if given is not None and given.startswith(("postgresql://", "postgres://")):
+            state_url, given = given, None
+        states = state_dir_for(spec, given or os.environ.get("ZSYNC_STATE_DIR"))
         options = RunOptions(
             fail_fast=fail_fast,
             max_parallel=max_parallel,
@@ -173,6 +179,7 @@ async def run_async(
             wait_lock,
             progress,
             interrupts,
+            state_url,
         )
         if run_id is None:
             raise ZsyncError("the run was interrupted before it was recorded")

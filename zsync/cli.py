@@ -233,7 +233,8 @@ def plan(
     envvar="ZSYNC_STATE_DIR",
     help="Where the state store (state.db) and run manifests go; relative to the working "
     "directory, as every path given here. Default: $ZSYNC_STATE_DIR, else .zsync/ beside "
-    "the job file.",
+    "the job file. $ZSYNC_STATE_URL (or the job file's defaults.state) records in a shared "
+    "PostgreSQL store instead of state.db; the manifests stay here.",
 )
 @click.option(
     "--resume",
@@ -480,6 +481,13 @@ READ_STATE_DIR = click.option(
     help="The state directory to read (the one `zsync run` wrote). Default: "
     "$ZSYNC_STATE_DIR, else beside --job-file, else .zsync/ here.",
 )
+READ_STATE_URL = click.option(
+    "--state-url",
+    metavar="URL",
+    envvar="ZSYNC_STATE_URL",
+    help="Read a shared state store (postgresql://USER:PASSWORD@HOST/DB) instead of the "
+    "state directory's file. Default: $ZSYNC_STATE_URL.",
+)
 JOB_FILE = click.option(
     "-f",
     "--job-file",
@@ -506,9 +514,16 @@ def _state_dir_to_read(state_dir: str | None, job_file: str | None) -> str:
 @cli.command()
 @click.argument("run_id", metavar="[RUN_ID|latest]", default="latest")
 @READ_STATE_DIR
+@READ_STATE_URL
 @JOB_FILE
 @OUTPUT
-def status(run_id: str, state_dir: str | None, job_file: str | None, output: OutputFormat) -> None:
+def status(
+    run_id: str,
+    state_dir: str | None,
+    state_url: str | None,
+    job_file: str | None,
+    output: OutputFormat,
+) -> None:
     """Show a recorded run and each of its jobs.
 
     The run's job file, outcome, start, end and duration; then one line per job: its
@@ -523,17 +538,23 @@ def status(run_id: str, state_dir: str | None, job_file: str | None, output: Out
     Examples:
       zsync status
       zsync status 20250301T101500Z-a1b2c3 --state-dir /data/.zsync
+      ZSYNC_STATE_URL=postgresql://zsync:$PW@db/zsync zsync status
       zsync status --output json | jq '.jobs[] | select(.status == "failed")'
     """
     with interrupts.loading():
         from zsync.commands.status import status as status_command
 
     directory = _state_dir_to_read(state_dir, job_file)
-    _exit(lambda: status_command(run_id, state_dir=directory, output=output))
+    _exit(
+        lambda: status_command(
+            run_id, state_dir=directory, output=output, state_url=state_url or None
+        )
+    )
 
 
 @cli.command()
 @READ_STATE_DIR
+@READ_STATE_URL
 @JOB_FILE
 @click.option(
     "--limit",
@@ -544,7 +565,13 @@ def status(run_id: str, state_dir: str | None, job_file: str | None, output: Out
     help="Show the newest N runs.",
 )
 @OUTPUT
-def runs(state_dir: str | None, job_file: str | None, limit: int, output: OutputFormat) -> None:
+def runs(
+    state_dir: str | None,
+    state_url: str | None,
+    job_file: str | None,
+    limit: int,
+    output: OutputFormat,
+) -> None:
     """List the recorded runs, newest first.
 
     One line per run: its id, start, duration, outcome, how many jobs ended in each status,
@@ -561,7 +588,11 @@ def runs(state_dir: str | None, job_file: str | None, limit: int, output: Output
         from zsync.commands.runs import runs as runs_command
 
     directory = _state_dir_to_read(state_dir, job_file)
-    _exit(lambda: runs_command(state_dir=directory, limit=limit, output=output))
+    _exit(
+        lambda: runs_command(
+            state_dir=directory, limit=limit, output=output, state_url=state_url or None
+        )
+    )
 
 
 def _exit(command: Callable[[], int]) -> None:

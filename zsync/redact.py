@@ -53,11 +53,15 @@ def add(*values: str | None) -> None:
 
 
 def add_auth(spec: Spec) -> None:
-    """Register every connection's client id, client secret and refresh token, wherever they
-    came from (the environment, or written in the file)."""
+    """Register every connection's client id, client secret and refresh token, and the state
+    store URL's password, wherever they came from (the environment, or written in the file)."""
     for connection in spec.connections.values():
         auth = connection.auth
         add(auth.client_id, auth.client_secret, auth.refresh_token)
+    if spec.state_url:
+        from zsync.state.urls import secrets_of
+
+        add(*secrets_of(spec.state_url))
 
 
 def watching(env: Mapping[str, str]) -> Mapping[str, str]:

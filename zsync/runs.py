@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from zsync import __version__, redact
+from zsync.background import beside
 from zsync.errors import UsageError
 from zsync.fingerprints import definition_sha256
 from zsync.interrupts import RunInterrupts
@@ -30,12 +31,13 @@ from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
 from zsync.spec.model import Spec
 from zsync.state import STATE_DIR_NAME
-from zsync.state.lock import holder_for, take_lock
+from zsync.state.lock import holder_for, keep_lock, take_lock
 from zsync.state.recorder import Recorder
 from zsync.state.records import DONE, JobRecord, RunRecord, new_run_id, now
 from zsync.state.redacted import RedactedStore
 from zsync.state.sqlite import SqliteStore
 from zsync.state.store import StateStore
+from zsync.state.urls import check_state_url, described
 
 Report = Callable[[str], None]
 STATE_FILE = "state.db"
@@ -51,7 +53,20 @@ def state_dir_for(spec: Spec, state_dir: str | Path | None) -> Path:
 STALE_TEMPORARY = 600.0
 
 
-def open_store(state_dir: Path) -> StateStore:
+def open_store(state_dir: Path, state_url: str | None = None) -> StateStore:
+    """The state store at `state_url` (PostgreSQL, shared) when given, else the SQLite file in
+    `state_dir`. The state directory keeps the manifests and scratch files either way."""
+    if state_url:
+        check_state_url(state_url)
+        # Imported only here: a run on the SQLite file doesn't need the driver installed.
+        try:
+            from zsync.state.postgres import PostgresStore
+        except ImportError as exc:
+            raise UsageError(
+                f"the state store {described(state_url)} needs PostgreSQL's driver: "
+                "pip install 'zoho-zsync[postgres]'"
+            ) from exc
+        return PostgresStore(state_url)
     return SqliteStore(state_dir / STATE_FILE)
 
 
@@ -65,16 +80,18 @@ async def started_run(
     emulator: str | None = None,
     report: Report = lambda message: None,
     interrupts: RunInterrupts | None = None,
+    state_url: str | None = None,
 ) -> AsyncIterator[Recorder]:
     """A recorder for a new run of `plan`, or for the resumed run `resume` ('latest' or an
     id); holds the job file's run lock until the block ends.
 
     Until the lock is taken, `interrupts` may cancel this (nothing is recorded yet); from
     then on they are kept for the run's own handler, so a run is never half-recorded.
-    Everything the run records passes through zsync.redact (a RedactedStore)."""
+    Everything the run records passes through zsync.redact (a RedactedStore). `state_url`:
+    the shared store to record in (see `open_store`)."""
     spec = plan.spec
     scope = str(spec.path.resolve())
-    store = await asyncio.to_thread(open_store, state_dir)
+    store = await asyncio.to_thread(open_store, state_dir, state_url)
     try:
         resumed = await asyncio.to_thread(_find_run, store, scope, resume) if resume else None
         run_id = resumed.run_id if resumed else new_run_id()
@@ -85,28 +102,50 @@ async def started_run(
         if interrupts is not None:
             interrupts.keep()
         try:
-            await asyncio.to_thread(
-                _sweep, store, spec, state_dir, scope, run_id if resumed else None, report
-            )
-            if resumed is not None:
-                run, jobs, changed = await asyncio.to_thread(
-                    _resumed, store, plan, resumed, emulator, report
-                )
-            else:
-                run = _new_run(plan, run_id, scope, emulator)
-                jobs = {name: _fresh(plan, name) for name in plan.jobs}
-                changed = set(jobs)
-            async with Recorder(RedactedStore(store), run, {}) as recorder:
-                recorder.put_run()
-                for name, record in jobs.items():
-                    recorder.put_job(name, record, write=name in changed)
-                await recorder.durable()
-                await asyncio.to_thread(point_latest, state_dir, run_id)
+            async with (
+                beside(keep_lock(store, scope, run_id, report), "run lock renewal"),
+                _recording(
+                    store, plan, state_dir, scope, run_id, resumed, emulator, report
+                ) as recorder,
+            ):
                 yield recorder
         finally:
             await asyncio.to_thread(store.release_lock, scope, run_id)
     finally:
         store.close()
+
+
+@contextlib.asynccontextmanager
+async def _recording(
+    store: StateStore,
+    plan: Plan,
+    state_dir: Path,
+    scope: str,
+    run_id: str,
+    resumed: RunRecord | None,
+    emulator: str | None,
+    report: Report,
+) -> AsyncIterator[Recorder]:
+    """Sweep what earlier runs left, then record the new or resumed run (the lock is held)."""
+    spec = plan.spec
+    await asyncio.to_thread(
+        _sweep, store, spec, state_dir, scope, run_id if resumed else None, report
+    )
+    if resumed is not None:
+        run, jobs, changed = await asyncio.to_thread(
+            _resumed, store, plan, resumed, emulator, report
+        )
+    else:
+        run = _new_run(plan, run_id, scope, emulator)
+        jobs = {name: _fresh(plan, name) for name in plan.jobs}
+        changed = set(jobs)
+    async with Recorder(RedactedStore(store), run, {}) as recorder:
+        recorder.put_run()
+        for name, record in jobs.items():
+            recorder.put_job(name, record, write=name in changed)
+        await recorder.durable()
+        await asyncio.to_thread(point_latest, state_dir, run_id)
+        yield recorder
 
 
 def resume_command(spec_path: str, run_id: str) -> str:

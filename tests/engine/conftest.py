@@ -18,9 +18,10 @@ from zsync.emulator import EmulatorConfig, RunningEmulator, running_emulator
 from zsync.manifest import manifest_path
 from zsync.plan import build_plan
 from zsync.runner import run_plan
-from zsync.runs import started_run
+from zsync.runs import open_store, started_run
 from zsync.scheduler import RunOptions
 from zsync.spec import load_spec
+from zsync.state.store import StateStore
 
 # Emulated minutes pass in milliseconds; tokens (an emulated hour) last 6 real seconds.
 TIME_SCALE = 600.0
@@ -87,6 +88,11 @@ class Run:
 class Harness:
     running: RunningEmulator
     tmp: Path
+    state_url: str | None = None  # the shared store runs record in; None: the SQLite file
+
+    def open_store(self) -> StateStore:
+        """The store this harness's runs record in."""
+        return open_store(self.tmp / ".zsync", self.state_url)
 
     @property
     def emulator(self):
@@ -132,7 +138,9 @@ class Harness:
         state_dir = self.tmp / ".zsync"
         log: list[str] = []
         plan = build_plan(spec, select)
-        async with started_run(plan, state_dir, resume=resume, report=log.append) as recorder:
+        async with started_run(
+            plan, state_dir, resume=resume, report=log.append, state_url=self.state_url
+        ) as recorder:
             code = await run_plan(plan, recorder, state_dir, options, log.append)
             run_id = recorder.run.run_id
         return Run(code, run_id, state_dir, self.tmp / "out", log)
@@ -142,7 +150,16 @@ Starter = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-async def start() -> AsyncIterator[Starter]:
+def state_url(request: pytest.FixtureRequest) -> str | None:
+    """Where runs record: the SQLite file unless a module parametrizes this with "postgres"
+    (`pytest.mark.parametrize("state_url", ["sqlite", "postgres"], indirect=True)`)."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return request.getfixturevalue("postgres_url")
+    return None
+
+
+@pytest.fixture
+async def start(state_url: str | None) -> AsyncIterator[Starter]:
     async with contextlib.AsyncExitStack() as stack:
         counter = 0
 
@@ -151,7 +168,7 @@ async def start() -> AsyncIterator[Starter]:
             counter += 1
             config = config or EmulatorConfig(time_scale=TIME_SCALE)
             running = await stack.enter_async_context(running_emulator(config))
-            return Harness(running, tmp or Path(stack_tmp.name) / str(counter))
+            return Harness(running, tmp or Path(stack_tmp.name) / str(counter), state_url)
 
         stack_tmp = tempfile.TemporaryDirectory()
         stack.callback(stack_tmp.cleanup)

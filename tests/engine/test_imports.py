@@ -6,6 +6,8 @@ import asyncio
 import csv
 import io
 
+import pytest
+
 from zsync.emulator import EmulatorConfig
 from zsync.plan import build_plan
 from zsync.runner import run_plan
@@ -242,6 +244,7 @@ async def test_bulk_write_upsert_and_split_by_record_cap(start, tmp_path, monkey
     assert (job["imported"]["added"], job["imported"]["updated"]) == (3, 4)
 
 
+@pytest.mark.parametrize("state_url", ["sqlite", "postgres"], indirect=True)
 async def test_a_lost_create_answer_never_doubles_an_append(zoho) -> None:
     before = len(zoho.emulator.rows("analytics", "Customers"))
     write_csv(zoho.tmp / "out/c.csv", customers(6))
@@ -278,6 +281,7 @@ async def test_a_lone_truncateadd_part_is_safe_to_repeat(zoho) -> None:
     ]
 
 
+@pytest.mark.parametrize("state_url", ["sqlite", "postgres"], indirect=True)
 async def test_a_lost_bulk_write_answer_never_doubles_an_insert(zoho) -> None:
     before = len(zoho.emulator.rows("crm", "Leads"))
     write_csv(zoho.tmp / "out/l.csv", [["Last_Name"], ["One"], ["Two"]])

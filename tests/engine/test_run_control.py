@@ -132,7 +132,7 @@ async def test_a_state_store_that_fails_stops_the_run_with_its_own_error(zoho, m
                 raise sqlite3.OperationalError("database or disk is full")
             super().apply(changes)
 
-    monkeypatch.setattr(zsync.runs, "open_store", lambda d: FailingStore(d / "state.db"))
+    monkeypatch.setattr(zsync.runs, "open_store", lambda d, url=None: FailingStore(d / "state.db"))
     with pytest.raises(StateError, match="disk is full"):
         await zoho.run("""\
             sales:

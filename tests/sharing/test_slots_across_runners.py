@@ -10,10 +10,11 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from zsync.emulator import EmulatorConfig, RunningEmulator, running_emulator
-from zsync.state.sqlite import SqliteStore
+from zsync.runs import open_store
 
 ZSYNC = str(Path(sys.executable).with_name("zsync"))
 RUNNERS = 4
@@ -46,9 +47,18 @@ def _job_file(running: RunningEmulator, directory: Path) -> Path:
     return path
 
 
-async def _start(path: Path, state: Path) -> asyncio.subprocess.Process:
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Where the runners' store is: one SQLite file in a shared state directory, or one
+    PostgreSQL database (the manifests still go to the state directory)."""
+    return request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+
+
+async def _start(path: Path, state: Path, url: str | None) -> asyncio.subprocess.Process:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("ZOHO_", "ZSYNC_"))}
     environment.update(ZSYNC_STATE_DIR=str(state), ZSYNC_LEASE_TTL="1s", CI="true")
+    if url is not None:
+        environment["ZSYNC_STATE_URL"] = url
     return await asyncio.create_subprocess_exec(
         ZSYNC,
         "run",
@@ -75,11 +85,13 @@ def _peak(running: RunningEmulator) -> int:
     return running.emulator.jobs.peaks.get((org, "analytics.export"), 0)
 
 
-async def test_four_runners_on_one_store_keep_to_the_organisation_s_cap(tmp_path: Path) -> None:
+async def test_four_runners_on_one_store_keep_to_the_organisation_s_cap(
+    tmp_path: Path, store_url: str | None
+) -> None:
     config = EmulatorConfig(time_scale=1.0, token_budget=None, job_seconds=(0.2, 0.2))
     async with running_emulator(config) as running:
         files = [_job_file(running, tmp_path / f"team{n}") for n in range(RUNNERS)]
-        processes = [await _start(path, tmp_path / "state") for path in files]
+        processes = [await _start(path, tmp_path / "state", store_url) for path in files]
         ended = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), 120)
         for process, (_, stderr) in zip(processes, ended, strict=True):
             assert process.returncode == 0, stderr.decode()
@@ -88,22 +100,25 @@ async def test_four_runners_on_one_store_keep_to_the_organisation_s_cap(tmp_path
         assert _refused_for_the_cap(running) == 0
     for path in files:
         assert len(list(path.parent.glob("exports/s*.csv"))) == EXPORTS
-    store = SqliteStore(tmp_path / "state" / "state.db")
-    assert len(store.runs()) == RUNNERS
+    store = open_store(tmp_path / "state", store_url)
+    assert [run.outcome for run in store.runs()] == ["succeeded"] * RUNNERS
+    store.close()
 
 
-async def test_a_killed_runner_s_slots_expire_and_the_others_finish(tmp_path: Path) -> None:
+async def test_a_killed_runner_s_slots_expire_and_the_others_finish(
+    tmp_path: Path, store_url: str | None
+) -> None:
     config = EmulatorConfig(time_scale=1.0, token_budget=None, job_seconds=(0.3, 0.3))
     async with running_emulator(config) as running:
         files = [_job_file(running, tmp_path / f"team{n}") for n in range(RUNNERS)]
         state = tmp_path / "state"
-        victim = await _start(files[0], state)
+        victim = await _start(files[0], state, store_url)
         # The victim holds slots (its jobs are at Zoho) before the others start.
         while _peak(running) < CAP:
             await asyncio.sleep(0.01)
         victim.send_signal(signal.SIGKILL)
         await victim.wait()
-        others = [await _start(path, state) for path in files[1:]]
+        others = [await _start(path, state, store_url) for path in files[1:]]
         ended = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in others)), 120)
         for process, (_, stderr) in zip(others, ended, strict=True):
             assert process.returncode == 0, stderr.decode()

@@ -1,4 +1,5 @@
-"""The SQLite state store, the recorder in front of it, the manifest rendered from it, the lock."""
+"""The state store (SQLite and PostgreSQL alike), the recorder in front of it, the manifest
+rendered from it, the lock. Tests taking `store` or `open_again` run on both backends."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -26,7 +28,47 @@ from zsync.state.records import (
     now,
 )
 from zsync.state.sqlite import SqliteStore
-from zsync.state.store import DURATIONS_KEPT, DurationPut, JobPut, RemotePut, RunPut
+from zsync.state.store import (
+    DURATIONS_KEPT,
+    DurationPut,
+    JobPut,
+    RemotePut,
+    RunPut,
+    StateStore,
+)
+
+Opener = Callable[[], StateStore]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_again(request: pytest.FixtureRequest, tmp_path) -> Iterator[Opener]:
+    """Opens the test's store, again each call: a fresh connection, as another process's."""
+    if request.param == "postgres":
+        from zsync.state.postgres import PostgresStore
+
+        url = request.getfixturevalue("postgres_url")
+
+        def opening() -> StateStore:
+            return PostgresStore(url)
+    else:
+
+        def opening() -> StateStore:
+            return SqliteStore(tmp_path / "state.db")
+
+    opened: list[StateStore] = []
+
+    def opener() -> StateStore:
+        opened.append(opening())
+        return opened[-1]
+
+    yield opener
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_again: Opener) -> StateStore:
+    return open_again()
 
 
 def _run(run_id: str = "20260101T000000Z-abcdef", scope: str = "/jobs.yaml") -> RunRecord:
@@ -42,8 +84,9 @@ def _run(run_id: str = "20260101T000000Z-abcdef", scope: str = "/jobs.yaml") -> 
     )
 
 
-async def test_changes_reach_the_store_and_render_a_valid_manifest(tmp_path) -> None:
-    store = SqliteStore(tmp_path / "state.db")
+async def test_changes_reach_the_store_and_render_a_valid_manifest(
+    tmp_path, store, open_again
+) -> None:
     async with Recorder(store, _run(), {}) as recorder:
         recorder.put_run()
         recorder.put_job("a", JobRecord(direction="export", connection="crm", product="crm"))
@@ -51,10 +94,7 @@ async def test_changes_reach_the_store_and_render_a_valid_manifest(tmp_path) -> 
         index = recorder.add_remote("a", RemoteJob(id=None, created_at=now(), page=1))
         await recorder.durable()
         # The intent is on disk before the create call would go out.
-        assert (
-            SqliteStore(tmp_path / "state.db").jobs(recorder.run.run_id)["a"].remote_jobs[0].id
-            is None
-        )
+        assert open_again().jobs(recorder.run.run_id)["a"].remote_jobs[0].id is None
         recorder.update_remote("a", index, id="111")
         recorder.remote_state("a", index, "pending", "ADDED")
         recorder.remote_state("a", index, "pending", "ADDED")
@@ -67,7 +107,7 @@ async def test_changes_reach_the_store_and_render_a_valid_manifest(tmp_path) -> 
         )
         recorder.put_run(outcome="failed", exit_code=1, ended_at=now())
     # A fresh connection (another process, say) reads back exactly what was recorded.
-    again = SqliteStore(tmp_path / "state.db")
+    again = open_again()
     assert again.jobs(recorder.run.run_id) == recorder.jobs
     assert again.run(recorder.run.run_id) == recorder.run
     assert again.job_counts(recorder.run.run_id) == {"succeeded": 1, "failed": 1}
@@ -89,8 +129,7 @@ async def test_changes_reach_the_store_and_render_a_valid_manifest(tmp_path) -> 
     assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json"]
 
 
-def test_a_batch_writes_each_row_once_with_its_last_value(tmp_path) -> None:
-    store = SqliteStore(tmp_path / "state.db")
+def test_a_batch_writes_each_row_once_with_its_last_value(store) -> None:
     run = _run()
     job = JobRecord(direction="export", connection="c", product="crm")
     remote = RemoteJob(id=None, created_at=now())
@@ -103,10 +142,13 @@ def test_a_batch_writes_each_row_once_with_its_last_value(tmp_path) -> None:
         JobPut(run.run_id, "b", replace(job, status="succeeded")),
         RunPut(replace(run, outcome="succeeded")),
     ]
-    db = store._connection()
-    before = db.total_changes
-    store.apply(_coalesced(batch))
-    assert db.total_changes - before == 4  # the run, two jobs, one Zoho job
+    if isinstance(store, SqliteStore):
+        db = store._connection()
+        before = db.total_changes
+        store.apply(_coalesced(batch))
+        assert db.total_changes - before == 4  # the run, two jobs, one Zoho job
+    else:
+        store.apply(_coalesced(batch))
     jobs = store.jobs(run.run_id)
     assert list(jobs) == ["b", "a"]  # in the order they were first queued
     assert jobs["b"].status == "succeeded"
@@ -128,8 +170,7 @@ def test_a_change_writes_one_row_whatever_the_run_size(tmp_path) -> None:
     assert store.jobs(run.run_id)["j1999"].status == "running"
 
 
-def test_landed_imports_find_earlier_runs_of_the_same_file(tmp_path) -> None:
-    store = SqliteStore(tmp_path / "state.db")
+def test_landed_imports_find_earlier_runs_of_the_same_file(store) -> None:
 
     def imported(rows_landed: int, parts_landed: int) -> ImportRecord:
         return ImportRecord(
@@ -201,8 +242,7 @@ def test_a_file_that_is_no_database_is_a_clear_error(tmp_path) -> None:
         SqliteStore(tmp_path / "state.db")
 
 
-async def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path) -> None:
-    store = SqliteStore(tmp_path / "state.db")
+async def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(store) -> None:
     log: list[str] = []
     first = holder_for("/jobs.yaml", "run-1")
     await take_lock(store, first, "jobs.yaml", wait=None, report=log.append)
@@ -239,8 +279,8 @@ async def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path) ->
     )
 
 
-def test_durations_keep_the_newest_few_of_each_kind(tmp_path) -> None:
-    store = SqliteStore(tmp_path / "state.db")
+def test_durations_keep_the_newest_few_of_each_kind(store) -> None:
+    table = "durations" if isinstance(store, SqliteStore) else "zsync_durations"
     try:
         changes = [DurationPut("a", n - 0.5, float(n), f"t{n}") for n in range(50)]
         store.apply([*changes, DurationPut("b", None, 7.0, "t")])
@@ -249,7 +289,7 @@ def test_durations_keep_the_newest_few_of_each_kind(tmp_path) -> None:
         assert found["a"] == [(n - 0.5, float(n)) for n in range(49, 49 - DURATIONS_KEPT, -1)]
         assert found["b"] == [(None, 7.0)]
         assert "c" not in found
-        (count,) = store._read("SELECT count(*) FROM durations WHERE key = 'a'")[0]
+        (count,) = store._read(f"SELECT count(*) FROM {table} WHERE key = 'a'")[0]
         assert count == DURATIONS_KEPT
     finally:
         store.close()

@@ -33,6 +33,7 @@ from zsync.scheduler import RunOptions
 from zsync.spec import Spec, validate_spec
 from zsync.spec.diagnostics import Diagnostic
 from zsync.spec.model import Auth, Connection
+from zsync.state.urls import state_url_from
 
 
 def run(
@@ -84,6 +85,7 @@ def run(
     plan = build_plan(spec, select, exclude)  # a bad --select fails here, before anything starts
     check_run_options(plan, resume=resume, emulator=emulator, reimport=reimport)
     states = state_dir_for(spec, state_dir)
+    state_url = state_url_from(spec.state_url)
     options = RunOptions(
         fail_fast=fail_fast,
         max_parallel=max_parallel,
@@ -109,6 +111,7 @@ def run(
             wait_lock,
             report,
             interrupts,
+            state_url,
         )
     )
     if run_id is None:  # interrupted before the run was recorded
@@ -183,6 +186,7 @@ async def _run(
     wait_lock: float | None,
     report: Progress,
     interrupts: RunInterrupts,
+    state_url: str | None,
 ) -> tuple[int, str | None]:
     """The exit code and the run's id; no id when a signal stopped it before it was
     recorded. `emulator`: run against the embedded emulator, made to these settings."""
@@ -202,6 +206,7 @@ async def _run(
                     emulator=base_url,
                     report=report,
                     interrupts=interrupts,
+                    state_url=state_url,
                 ) as recorder:
                     code = await run_plan(
                         plan, recorder, state_dir, options, report, interrupts=interrupts

@@ -19,6 +19,7 @@ from zsync.commands.status import (
 from zsync.errors import ExitCode
 from zsync.state import STATE_DIR_NAME
 from zsync.state.records import RunRecord
+from zsync.state.urls import described
 
 DEFAULT_LIMIT = DEFAULT_RUNS_LIMIT
 # Counts read best with the finished statuses first, in the order a person looks for them.
@@ -36,10 +37,14 @@ COLUMNS = ("RUN", "STARTED (UTC)", "TOOK", "OUTCOME", "JOBS", "JOB FILE")
 
 
 def runs(
-    *, state_dir: str | None = None, limit: int = DEFAULT_LIMIT, output: OutputFormat = "text"
+    *,
+    state_dir: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    output: OutputFormat = "text",
+    state_url: str | None = None,
 ) -> int:
     directory = Path(state_dir or STATE_DIR_NAME)
-    with reading(directory) as store:
+    with reading(directory, state_url) as store:
         # One more than asked tells whether there are older runs not shown.
         found = [] if store is None else store.runs(limit=limit + 1)
         shown = found[:limit]
@@ -49,7 +54,7 @@ def runs(
         output_json.print_document(listed)
         return ExitCode.OK
     if not shown:
-        click.echo(f"no runs recorded in {directory}")
+        click.echo(f"no runs recorded in {described(state_url) if state_url else directory}")
         return ExitCode.OK
     click.echo(redact.text(table(shown, counts)))
     if len(found) > limit:

@@ -13,7 +13,7 @@ import click
 from zsync import output as output_json
 from zsync import redact, runs
 from zsync.commands import OutputFormat
-from zsync.errors import ExitCode, StateError, StateLookupError
+from zsync.errors import ExitCode, StateError, StateLookupError, UsageError
 from zsync.manifest import render
 from zsync.sizes import human_bytes
 from zsync.state import STATE_DIR_NAME, STATE_DIR_VARIABLE
@@ -21,6 +21,7 @@ from zsync.state.lock import alive
 from zsync.state.records import JobRecord, LockHolder, RunRecord
 from zsync.state.sqlite import SqliteStore
 from zsync.state.store import StateStore
+from zsync.state.urls import STATE_URL_VARIABLE, check_state_url, described
 
 STORE_FILE = "state.db"
 # Runs that stopped before their jobs were done: `zsync run --resume` takes them up again.
@@ -29,17 +30,23 @@ COLUMNS = ("JOB", "STATUS", "ROWS", "BYTES", "ZOHO JOBS", "")
 
 
 def status(
-    run: str = "latest", *, state_dir: str | None = None, output: OutputFormat = "text"
+    run: str = "latest",
+    *,
+    state_dir: str | None = None,
+    output: OutputFormat = "text",
+    state_url: str | None = None,
 ) -> int:
     directory = Path(state_dir or STATE_DIR_NAME)
-    with reading(directory) as store:
+    with reading(directory, state_url) as store:
+        if store is None and state_url:
+            raise StateLookupError(f"no runs recorded in {described(state_url)} yet")
         if store is None:
             raise StateLookupError(
                 f"no state store in {directory} (no {STORE_FILE}): zsync run keeps it "
                 "beside the job file; pass --job-file FILE, --state-dir DIR or set "
-                f"{STATE_DIR_VARIABLE}"
+                f"{STATE_DIR_VARIABLE} (or {STATE_URL_VARIABLE} for a shared one)"
             )
-        record = _find_run(store, run, directory)
+        record = _find_run(store, run, described(state_url) if state_url else directory)
         jobs = store.jobs(record.run_id)
     # What the store holds was masked as it was written (zsync.state.redacted); a URL's
     # userinfo, and whatever this process registered, are masked here too.
@@ -54,18 +61,19 @@ def status(
 
 
 @contextmanager
-def reading(directory: Path) -> Iterator[SqliteStore | None]:
-    """The store in `directory`, or None when there is none (opening would create one).
+def reading(directory: Path, state_url: str | None = None) -> Iterator[StateStore | None]:
+    """The store at `state_url` (PostgreSQL) when given, else the one in `directory`; None
+    when there is none (opening would create one).
 
     Whatever goes wrong reading it is a one-line usage error, never a traceback."""
-    path = directory / STORE_FILE
-    if not path.is_file():
+    path: Path | str = described(state_url) if state_url else directory / STORE_FILE
+    try:
+        store = _open_to_read(directory, state_url)
+    except StateError as exc:  # its message names the file or the database
+        raise StateLookupError(str(exc)) from exc
+    if store is None:
         yield None
         return
-    try:
-        store = SqliteStore(path, read_only=True)
-    except StateError as exc:  # its message names the file
-        raise StateLookupError(str(exc)) from exc
     try:
         yield store
     except StateError as exc:
@@ -78,7 +86,25 @@ def reading(directory: Path) -> Iterator[SqliteStore | None]:
         store.close()
 
 
-def _find_run(store: StateStore, run: str, directory: Path) -> RunRecord:
+def _open_to_read(directory: Path, state_url: str | None) -> StateStore | None:
+    if state_url:
+        check_state_url(state_url)
+        try:  # the driver only now: most readers never need it
+            from zsync.state.postgres import NoStateYet, PostgresStore
+        except ImportError as exc:
+            raise UsageError(
+                f"reading {described(state_url)} needs PostgreSQL's driver: "
+                "pip install 'zoho-zsync[postgres]'"
+            ) from exc
+        try:
+            return PostgresStore(state_url, read_only=True)
+        except NoStateYet:
+            return None
+    path = directory / STORE_FILE
+    return SqliteStore(path, read_only=True) if path.is_file() else None
+
+
+def _find_run(store: StateStore, run: str, directory: Path | str) -> RunRecord:
     if run == "latest":
         newest = store.runs(limit=1)
         if not newest:

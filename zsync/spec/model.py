@@ -258,6 +258,9 @@ class Spec:
     jobs: Mapping[str, Job]
     # Where imports may read besides the job file's directory and output_dir.
     import_roots: tuple[Path, ...] = ()
+    # defaults.state: a shared state store's URL (a secret: it holds a password); None for
+    # the SQLite file in the state directory. ZSYNC_STATE_URL overrides it.
+    state_url: str | None = None
 
 
 def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
@@ -279,6 +282,7 @@ def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
         connections=connections,
         jobs=jobs,
         import_roots=import_roots,
+        state_url=defaults.get("state") or None,
     )
 
 

@@ -2,21 +2,23 @@
 
 Like Terraform's state lock, a holder names itself (run, pid, host, start time); a second run
 is refused with that, or waits. A lock whose process is gone on this host is taken over,
-and the run says so; one held on another host is never broken silently.
+and the run says so; one held on another host is never broken silently (a shared store
+takes it over only once its holder stopped renewing it for LOCK_TTL, and says so too).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from zsync.errors import LockedError
+from zsync.errors import LockedError, StateError
 from zsync.state.records import LockHolder, now
-from zsync.state.store import StateStore
+from zsync.state.store import LOCK_RENEW_EVERY, LOCK_TTL, StateStore
 
 LOCK_POLL = 0.5
 
@@ -77,10 +79,14 @@ async def take_lock(
     while True:
         result = await asyncio.to_thread(store.acquire_lock, holder, alive)
         if result.acquired:
-            if result.holder is not None:
-                report(
-                    f"took over the run lock of {result.holder.describe()}: that process is gone"
+            gone = result.holder
+            if gone is not None:
+                why = (
+                    "that process is gone"
+                    if gone.host == socket.gethostname()
+                    else f"it wasn't renewed for {LOCK_TTL:g}s"
                 )
+                report(f"took over the run lock of {gone.describe()}: {why}")
             return
         current = result.holder
         assert current is not None
@@ -95,3 +101,28 @@ async def take_lock(
             report(f"waiting for the run lock held by {current.describe()}")
             told = True
         await asyncio.sleep(LOCK_POLL)
+
+
+async def keep_lock(
+    store: StateStore,
+    scope: str,
+    run_id: str,
+    report: Callable[[str], None],
+    *,
+    every: float = LOCK_RENEW_EVERY,
+) -> None:
+    """Renew the run lock every `every` seconds while the run goes on (run it `beside` the
+    run): a shared store takes a holder that stops renewing for LOCK_TTL as gone."""
+    lost = False
+    while True:
+        await asyncio.sleep(every)
+        # A store that can't be reached now may be back by the next renewal; the run's own
+        # writes fail loudly if it stays away.
+        with contextlib.suppress(StateError):
+            held = await asyncio.to_thread(store.renew_lock, scope, run_id)
+            if not held and not lost:
+                report(
+                    f"warning: run {run_id} no longer holds the run lock of {scope}: it wasn't "
+                    "renewed in time and another run took it; two runs may now overlap"
+                )
+            lost = not held

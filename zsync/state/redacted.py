@@ -39,6 +39,9 @@ class RedactedStore:
     def acquire_lock(self, holder: LockHolder, alive: Callable[[LockHolder], bool]) -> LockResult:
         return self.store.acquire_lock(holder, alive)
 
+    def renew_lock(self, scope: str, run_id: str) -> bool:
+        return self.store.renew_lock(scope, run_id)
+
     def release_lock(self, scope: str, run_id: str) -> None:
         self.store.release_lock(scope, run_id)
 

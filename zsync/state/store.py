@@ -3,8 +3,8 @@
 Everything a run records goes through `StateStore.apply` as a batch of small changes (one
 row each: constant cost whatever the run's size); the manifest, `zsync status`, `zsync runs`
 and `--resume` read it back. A backend is one class with these methods: SQLite
-(`zsync.state.sqlite`) is the embedded default; a shared backend (PostgreSQL) implements the
-same methods, and no caller changes.
+(`zsync.state.sqlite`) is the embedded default; the shared backend (`zsync.state.postgres`)
+implements the same methods, and no caller changes.
 
 Backends must be safe to call from several threads (the recorder writes from one, the
 manifest renderer reads from another).
@@ -74,6 +74,10 @@ class WatermarkPut(NamedTuple):
 
 Change = RunPut | JobPut | RemotePut | DurationPut | WatermarkPut
 DURATIONS_KEPT = 20  # per key: what polling learns from
+# A shared store can't check a holder's pid on another host: a run renews its lock this
+# often, and a holder that hasn't renewed it for LOCK_TTL seconds is taken as gone.
+LOCK_RENEW_EVERY = 30.0
+LOCK_TTL = 120.0
 
 
 class LockResult(NamedTuple):
@@ -88,6 +92,10 @@ class StateStore(Protocol):
     def acquire_lock(self, holder: LockHolder, alive: Callable[[LockHolder], bool]) -> LockResult:
         """Take the run lock of `holder.scope`, unless a live holder has it. A holder that
         `alive` says is gone is replaced (and returned, so the caller can say so)."""
+
+    def renew_lock(self, scope: str, run_id: str) -> bool:
+        """Say that `run_id`, holding the lock, still lives; False when it no longer holds it
+        (a shared store gave it to another run after LOCK_TTL without renewal)."""
 
     def release_lock(self, scope: str, run_id: str) -> None:
         """Give the lock up, if `run_id` still holds it."""
