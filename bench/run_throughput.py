@@ -160,7 +160,7 @@ def _run_in_child(spec_path: str, null_store: bool, profile: str | None) -> dict
     if null_store:
         import zsync.runs
 
-        zsync.runs.open_store = lambda state_dir: NullStore(state_dir / STATE_FILE)
+        zsync.runs.open_store = lambda state_dir, state_url=None: NullStore(state_dir / STATE_FILE)
     if profile is None:
         return asyncio.run(_measured_run(Path(spec_path)))
     import cProfile
