@@ -23,9 +23,11 @@ from zsync import __version__, redact
 from zsync.errors import UsageError
 from zsync.fingerprints import definition_sha256
 from zsync.interrupts import RunInterrupts
+from zsync.locations import is_url
 from zsync.manifest import point_latest, write_manifest
 from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
+from zsync.sinks.remote import Storage
 from zsync.spec.model import Spec
 from zsync.state import STATE_DIR_NAME
 from zsync.state.lock import holder_for, take_lock
@@ -166,7 +168,8 @@ def _sweep(
             f"Marked abandoned; to resume it: {resume_command(str(spec.path), run.run_id)}"
         )
     removed: list[Path] = []
-    for name, job in spec.jobs.items():
+    # An object store keeps no leftovers: results are built in the run's scratch (below).
+    for name, job in ({} if spec.output_url else spec.jobs).items():
         destination = spec_output(spec, name)
         removed += remove_leftovers(destination)
         if job.direction == "import":
@@ -206,7 +209,7 @@ def _resumed(
             )
             changed.add(name)
             continue
-        if old.status in DONE and _still_there(old, spec_output(plan.spec, name)):
+        if old.status in DONE and _still_there(old, spec_output(plan.spec, name), plan.spec):
             jobs[name] = old
             kept += 1
             continue
@@ -233,7 +236,7 @@ def spec_output(spec: Spec, name: str) -> Path:
     return spec.output_dir / (spec.jobs[name].output or name)
 
 
-def _still_there(record: JobRecord, expected: Path) -> bool:
+def _still_there(record: JobRecord, expected: Path, spec: Spec) -> bool:
     """An export's output is where the run left it, with the same sha256; an import's rows
     landed and stay landed."""
     if record.direction == "import":
@@ -241,6 +244,8 @@ def _still_there(record: JobRecord, expected: Path) -> bool:
     output = record.output
     if output is None:
         return False
+    if is_url(output.path):  # the job's definition, so its output_dir, is unchanged
+        return Storage(spec.storage_options).digest(output.path) == output.sha256
     # A path holding a value from the environment was recorded masked (***); the job's
     # definition, so its output path, is unchanged: the job file says where it is.
     path = expected if redact.MASK in output.path else Path(output.path)
