@@ -3,6 +3,7 @@ for where its files go; failed jobs leave nothing at their keys."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -138,3 +139,39 @@ def test_an_unreachable_endpoint_fails_the_jobs_with_a_clear_message(tmp_path) -
     assert "uploading to s3://bucket/exports/analytics/sales_by_region.csv" in done.stderr
     assert "127.0.0.1:9" in done.stderr
     assert "testing" not in done.stdout + done.stderr
+
+
+def test_a_page_directory_written_as_a_url_lands_below_the_prefix(s3, tmp_path) -> None:
+    spec = example_in(tmp_path, f"s3://{s3.bucket}/exports")
+    url = f"s3://{s3.bucket}/exports/bigin/meetings/"
+    spec.write_text(spec.read_text().replace("output: bigin/meetings.ics", f"output: {url}"))
+    done = run(tmp_path, s3.env, "--select", "bigin_meetings")
+    assert done.returncode == 0, done.stderr
+    output = manifest_of(done)["jobs"]["bigin_meetings"]["output"]
+    assert output["path"] == url.rstrip("/")
+    pages = [key for key in s3.object_keys() if key.startswith("exports/bigin/meetings/")]
+    assert pages == [f"exports/bigin/meetings/page-{n:04d}.ics" for n in range(1, len(pages) + 1)]
+    assert len(pages) == output["pages"] >= 1
+
+
+def test_an_import_reads_its_file_from_an_import_root_in_a_bucket(s3, tmp_path) -> None:
+    spec = example_in(tmp_path, "exports")
+    url = f"s3://{s3.bucket}/incoming/contacts.csv"
+    text = spec.read_text().replace("file: crm/contacts.csv", f"file: {url}")
+    spec.write_text(
+        text.replace(
+            "  output_dir: exports\n",
+            f"  output_dir: exports\n  import_roots: [s3://{s3.bucket}/incoming]\n",
+        )
+    )
+    body = b"Last_Name,Email\r\n" + b"".join(
+        b"Name%d,n%d@example.com\r\n" % (n, n) for n in range(25)
+    )
+    s3.client.put_object(Bucket=s3.bucket, Key="incoming/contacts.csv", Body=body)
+    done = run(tmp_path, s3.env, "--select", "contacts_to_analytics")
+    assert done.returncode == 0, done.stderr
+    imported = manifest_of(done)["jobs"]["contacts_to_analytics"]["imported"]
+    assert imported["file"] == url
+    assert imported["rows"] == imported["rows_landed"] == 25
+    assert imported["sha256"] == hashlib.sha256(body).hexdigest()
+    assert not list((tmp_path / ".zsync" / "runs").glob("*/tmp/*"))
