@@ -105,12 +105,6 @@ class Storage:
                 while chunk := source.read(CHUNK):
                     target.write(chunk)
 
-    def exists(self, url: str) -> bool:
-        fs, path = self.filesystem(url)
-        with _translated(f"looking at {url}"):
-            fs.invalidate_cache(posixpath.dirname(path))
-            return bool(fs.isfile(path))
-
     def digest(self, url: str) -> str | None:
         """The sha256 a run records for an output (atomic.digest's, for an object or a
         prefix of pages): read back a chunk at a time. None when it isn't there."""
