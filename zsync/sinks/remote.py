@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 CHUNK = 5 * 1024 * 1024  # per read, and the smallest part S3 takes: memory per transfer
 MAX_PARTS = 9_000  # S3 allows 10,000 parts per upload; some headroom
 # Parts in flight at once. s3fs sends 10 by default, each held in memory (and copied again
-# while botocore signs it): 150 MiB more for a big result. One keeps a 1 GiB export's peak
-# within 3 MiB of a local one's (bench/scenarios/object_storage.py; two cost 13 MiB more
-# and were no faster there); jobs running side by side keep the link busy.
+# while botocore signs it): 150 MiB more for a big result. With one, a 1 GiB export peaks
+# under 90 MiB, flat in size (bench/scenarios/object_storage.py; two cost 10 MiB more and
+# were no faster there); jobs running side by side keep the link busy.
 PARTS_AT_ONCE = 1
 PAGE_NAME = "page-"  # per-page results are page-0001.csv, ...
 
