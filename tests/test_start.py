@@ -68,3 +68,17 @@ def test_help_loads_no_command() -> None:
 def test_a_command_still_loads_what_it_runs() -> None:
     # The lazy imports aren't lost: `validate` does reach the schema checker.
     assert {"jsonschema", "zsync.spec.schema_check"} <= imported("validate", EXAMPLE)
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_an_object_storage_output_dir_loads_no_storage_package(command, tmp_path) -> None:
+    """fsspec, s3fs and botocore cost a tenth of a second and more: only a run that writes
+    or reads an object loads them (validate finds the package without importing it)."""
+    pytest.importorskip("s3fs")
+    spec = tmp_path / "jobs.yaml"
+    text = Path(EXAMPLE).read_text().replace("output_dir: exports", "output_dir: s3://b/exports")
+    spec.write_text(text)
+    modules = imported(command, str(spec))
+    storage = ("fsspec", "s3fs", "botocore", "aiobotocore", "asyncio")
+    loaded = sorted(n for n in modules if any(n == s or n.startswith(s + ".") for s in storage))
+    assert loaded == [], f"zsync {command} imported {loaded}"

@@ -23,6 +23,7 @@ from zsync.polling import Timed, poll_until_done
 from zsync.progress import JobProgress
 from zsync.providers.base import Page, Provider, Status
 from zsync.sinks.atomic import unique_suffix
+from zsync.sinks.remote import Storage, writer_for
 from zsync.sinks.result import Output, ResultError, ResultWriter
 from zsync.sinks.spool import Spool
 from zsync.sinks.zipped import extract_single
@@ -44,20 +45,23 @@ class ExportRun:
     provider: Provider
     slot: JobSlot
     recorder: Recorder
-    destination: Path
+    destination: Path | str  # a URL in object storage: built in scratch, then uploaded
     scratch: Path
     definition: str  # the job's definition hash: which earlier Zoho jobs may be reused
     root: Path  # the output directory, which the result must not leave
     progress: JobProgress = field(default_factory=JobProgress.silent)
     timings: Timings | None = None  # what polling learns from, and tells
+    storage: Storage | None = None  # where a URL destination lives
 
     async def run(self) -> OutputRecord:
         per_page = (self.job.output or "").endswith("/")
-        writer = ResultWriter(
+        writer = writer_for(
             self.destination,
             self.provider.kind,
             per_page=per_page,
             root=self.root,
+            scratch=self.scratch,
+            storage=self.storage,
             delimiter=self.job.field_delimiter,
         )
         try:

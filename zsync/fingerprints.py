@@ -42,7 +42,7 @@ def definition_sha256(spec: Spec, job: Job) -> str:
         "direction": job.direction,
         "action": action,
         "output": job.output,
-        "output_dir": str(spec.output_dir),
+        "output_dir": spec.output_url or str(spec.output_dir),
         "where": where(spec.connections[job.connection]),
     }
     text = json.dumps(document, sort_keys=True, default=str)

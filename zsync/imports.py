@@ -42,6 +42,7 @@ from zsync.providers.bulk_write import (
     WriteStatus,
 )
 from zsync.sinks.atomic import unique_suffix
+from zsync.sinks.remote import Storage, writer_for
 from zsync.sinks.result import ResultWriter
 from zsync.sinks.split import Layout, Part, PartFile, SplitError, plan_parts
 from zsync.sinks.spool import Spool
@@ -96,6 +97,7 @@ class ImportRun:
     mode: str
     reimport: bool  # --reimport: send even what may have landed before
     timings: Timings | None = field(default=None, kw_only=True)  # polling learns from it
+    source: str | None = field(default=None, kw_only=True)  # the URL `file` was read from
 
     async def prepare(
         self, max_bytes: int, max_rows: int | None = None
@@ -120,7 +122,7 @@ class ImportRun:
             self.progress("starting over from part 1 (truncateadd makes that safe)")
             earlier = {}
         record = ImportRecord(
-            str(self.file),
+            self.source or str(self.file),
             self.file.stat().st_size,
             layout.rows,
             len(layout.parts),
@@ -405,8 +407,9 @@ class AnalyticsImportRun(ImportRun):
 @dataclass
 class BulkWriteRun(ImportRun):
     provider: BulkWriteProvider
-    results: Path
+    results: Path | str  # a URL in object storage: written in scratch, then uploaded
     root: Path  # the output directory, which the results file must not leave
+    storage: Storage | None = None  # where a URL `results` lives
 
     async def run(self) -> ImportOutcome:
         action = self.job.action
@@ -416,7 +419,9 @@ class BulkWriteRun(ImportRun):
         except AlreadyImported as skip:
             return self.skipped(str(skip))
         header = next(csv.reader(io.StringIO(layout.header.decode("utf-8-sig"))), [])
-        writer = ResultWriter(self.results, "csv", root=self.root)
+        writer = writer_for(
+            self.results, "csv", root=self.root, scratch=self.scratch, storage=self.storage
+        )
         counts = {"added_count": 0, "updated_count": 0, "skipped_count": 0, "total_count": 0}
         try:
             for part in layout.parts:

@@ -62,6 +62,22 @@ def add_auth(spec: Spec) -> None:
         from zsync.state.urls import secrets_of
 
         add(*secrets_of(spec.state_url))
+    add(*_storage_secrets(spec.storage_options))
+
+
+# Option names of s3fs, gcsfs and adlfs that hold credentials (key, secret, token,
+# account_key, sas_token, connection_string, client_secret, password, credentials, ...).
+_SECRET_OPTION = re.compile(r"key|secret|token|password|credential|connection_string|sas")
+
+
+def _storage_secrets(options: Any, name: str = "") -> list[str]:
+    """Values of `defaults.storage_options` (nested too) under a credential's name, written
+    in the job file rather than taken from ${VAR} (those are registered as they are read)."""
+    if isinstance(options, dict):
+        return [v for key, value in options.items() for v in _storage_secrets(value, str(key))]
+    if isinstance(options, list):
+        return [v for value in options for v in _storage_secrets(value, name)]
+    return [options] if isinstance(options, str) and _SECRET_OPTION.search(name.lower()) else []
 
 
 def watching(env: Mapping[str, str]) -> Mapping[str, str]:

@@ -25,10 +25,12 @@ from zsync.background import beside
 from zsync.errors import UsageError
 from zsync.fingerprints import definition_sha256
 from zsync.interrupts import RunInterrupts
+from zsync.locations import is_url
 from zsync.manifest import point_latest, write_manifest
 from zsync.output_pattern import job_output
 from zsync.plan import Plan
 from zsync.sinks.atomic import digest, remove_leftovers
+from zsync.sinks.remote import Storage
 from zsync.spec.model import Spec
 from zsync.state import STATE_DIR_NAME
 from zsync.state.lock import holder_for, keep_lock, take_lock
@@ -212,10 +214,11 @@ def _sweep(
         )
     removed: list[Path] = []
     # An output with placeholders names other files in each run: those of the dead runs and
-    # of the one resumed, besides the output as written.
+    # of the one resumed, besides the output as written. An object store keeps no leftovers:
+    # results are built in the run's scratch (below).
     resumed = store.run(keep) if keep else None
     swept = [*dead, resumed] if resumed else dead
-    for name, job in spec.jobs.items():
+    for name, job in ({} if spec.output_url else spec.jobs).items():
         destinations = {spec_output(spec, name, run) for run in swept}
         for destination in destinations | {spec.output_dir / (job.output or name)}:
             removed += remove_leftovers(destination)
@@ -265,7 +268,7 @@ def _resumed(
             )
             changed.add(name)
             continue
-        if old.status in DONE and _still_there(old, spec_output(plan.spec, name, run)):
+        if old.status in DONE and _still_there(old, spec_output(plan.spec, name, run), plan.spec):
             jobs[name] = old
             kept += 1
             continue
@@ -292,7 +295,7 @@ def spec_output(spec: Spec, name: str, run: RunRecord) -> Path:
     return spec.output_dir / job_output(spec.jobs[name], run)
 
 
-def _still_there(record: JobRecord, expected: Path) -> bool:
+def _still_there(record: JobRecord, expected: Path, spec: Spec) -> bool:
     """An export's output is where the run left it, with the same sha256; an import's rows
     landed and stay landed."""
     if record.direction == "import":
@@ -300,6 +303,8 @@ def _still_there(record: JobRecord, expected: Path) -> bool:
     output = record.output
     if output is None:
         return False
+    if is_url(output.path):  # the job's definition, so its output_dir, is unchanged
+        return Storage(spec.storage_options).digest(output.path) == output.sha256
     # A path holding a value from the environment was recorded masked (***); the job's
     # definition, so its output path, is unchanged: the job file says where it is.
     path = expected if redact.MASK in output.path else Path(output.path)

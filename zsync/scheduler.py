@@ -22,7 +22,9 @@ from zsync.fingerprints import describe_target, duration_key, import_target
 from zsync.http.rates import Rates, SharedCalls
 from zsync.http.session import TokenPool, ZohoSession
 from zsync.imports import AnalyticsImportRun, BulkWriteRun, ImportOutcome
+from zsync.locations import is_url
 from zsync.output_pattern import job_output
+from zsync.places import input_place, output_place
 from zsync.plan import Plan
 from zsync.progress import Progress
 from zsync.progress.callback import CallbackLines
@@ -31,6 +33,7 @@ from zsync.providers.analytics_import import AnalyticsImportProvider
 from zsync.providers.bulk_write import BulkWriteProvider
 from zsync.refusals import first_refusals
 from zsync.sinks.atomic import OutsideRoot
+from zsync.sinks.remote import Storage, downloaded
 from zsync.slots import JobSlot, SharedSlots, lease_ttl
 from zsync.spec.model import AnalyticsImport, BulkWriteImport, Export, Job
 from zsync.spec.semantics import import_roots_of
@@ -209,7 +212,11 @@ class Scheduler:
     async def _export(self, job: Job, slot: JobSlot) -> OutputRecord:
         assert isinstance(job.action, Export)
         session = self._sessions[job.connection].for_job(job.retry, job.results)
-        destination = self.plan.spec.output_dir / job_output(job, self.recorder.run)
+        spec = self.plan.spec
+        try:
+            destination = output_place(spec, job_output(job, self.recorder.run))
+        except OutsideRoot as exc:
+            raise ConfigError(str(exc)) from None
         assert self._watermarks is not None
         export, definition = self._watermarks.start(job)
         run = ExportRun(
@@ -223,6 +230,7 @@ class Scheduler:
             root=self.plan.spec.output_dir,
             progress=self.progress.job(job.name),
             timings=self.timings,
+            storage=Storage(spec.storage_options) if spec.output_url else None,
         )
         try:
             output = await run.run()
@@ -233,17 +241,28 @@ class Scheduler:
 
     async def _import(self, job: Job, slot: JobSlot) -> ImportOutcome:
         spec = self.plan.spec
-        session = self._sessions[job.connection].for_job(job.retry, job.results)
-        action = job.action
-        file = Path(job.input_file or "")
-        file = file if file.is_absolute() else spec.output_dir / file
+        try:
+            place = input_place(spec, job.input_file or "")
+        except OutsideRoot as exc:
+            raise ConfigError(str(exc)) from None
+        if isinstance(place, str):  # in object storage: read into scratch, then as any file
+            async with downloaded(Storage(spec.storage_options), place, self.scratch) as file:
+                return await self._import_file(job, slot, file, source=place)
         # Checked by validation, and again now: a symlink on the way may have changed since.
-        real = file.resolve()
+        real = place.resolve()
         if not any(real.is_relative_to(root) for root in import_roots_of(spec)):
             raise ConfigError(
-                f"{file} leads to {real}, outside the directories imports may read "
+                f"{place} leads to {real}, outside the directories imports may read "
                 "(the job file's, the output directory, defaults.import_roots)"
             )
+        return await self._import_file(job, slot, place, source=None)
+
+    async def _import_file(
+        self, job: Job, slot: JobSlot, file: Path, *, source: str | None
+    ) -> ImportOutcome:
+        spec = self.plan.spec
+        session = self._sessions[job.connection].for_job(job.retry, job.results)
+        action = job.action
         target, mode = import_target(spec, job)
 
         common: dict[str, Any] = {
@@ -259,15 +278,19 @@ class Scheduler:
             "mode": mode,
             "reimport": job.name in self.options.reimport,
             "timings": self.timings,
+            "source": source,
         }
         if isinstance(action, AnalyticsImport):
             provider = AnalyticsImportProvider(session, action)
             return await AnalyticsImportRun(**common, provider=provider).run()
         assert isinstance(action, BulkWriteImport)
-        results = spec.output_dir / f"{job_output(job, self.recorder.run)}.results.csv"
         writer = BulkWriteProvider(session, action)
-        run = BulkWriteRun(**common, provider=writer, results=results, root=spec.output_dir)
         try:
+            results = output_place(spec, f"{job_output(job, self.recorder.run)}.results.csv")
+            storage = Storage(spec.storage_options) if spec.output_url else None
+            run = BulkWriteRun(
+                **common, provider=writer, results=results, root=spec.output_dir, storage=storage
+            )
             return await run.run()
         except OutsideRoot as exc:
             raise ConfigError(str(exc)) from None
@@ -299,7 +322,7 @@ class Scheduler:
             rows=record.rows_landed,
             refused=outcome.row_errors,
         )
-        if outcome.row_errors and record.results:
+        if outcome.row_errors and record.results and not is_url(record.results.path):
             # Why, without opening the file: the first few reasons Zoho gave.
             for refusal in first_refusals(Path(record.results.path)):
                 self.progress.job(job.name)(f"refused {refusal}", "warning")

@@ -15,6 +15,7 @@ from zsync.commands import OutputFormat
 from zsync.durations import format_duration
 from zsync.errors import ExitCode, StateError
 from zsync.http.hosts import hosts_for
+from zsync.locations import is_url
 from zsync.plan import Plan, build_plan
 from zsync.reports.github import print_annotations
 from zsync.spec import Spec, validate_spec
@@ -120,7 +121,7 @@ def as_json(plan: Plan, marks: Watermarks | None = None) -> dict[str, Any]:
             jobs[name]["incremental"] = marks[name]
     return {
         "spec": str(spec.path),
-        "output_dir": str(spec.output_dir),
+        "output_dir": spec.output_url or str(spec.output_dir),
         "connections": {name: _hosts(plan, name) for name in _connections_used(plan)},
         "waves": plan.waves,
         "jobs": jobs,
@@ -256,6 +257,9 @@ def _job_line(plan: Plan, name: str, width: int) -> str:
 
 
 def _output_path(plan: Plan, relative: str) -> str:
+    url = plan.spec.output_url
+    if is_url(relative) or (url and not relative.startswith("/")):
+        return relative if is_url(relative) else f"{url}/{relative}"
     target = Path(relative)
     full = target if target.is_absolute() else plan.spec.output_dir / target
     try:

@@ -35,7 +35,7 @@ ICS_EVENT = b"BEGIN:VEVENT"
 
 
 class Output(NamedTuple):
-    path: Path
+    path: Path | str  # a URL once uploaded to object storage (remote.py)
     bytes: int
     rows: int | None
     sha256: str

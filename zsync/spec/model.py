@@ -6,11 +6,12 @@ Built only from data that passed the schema, so it trusts shapes and fills in de
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from zsync.durations import parse_duration
+from zsync.locations import inside, is_url, normal_url
 from zsync.products import Direction, Product
 from zsync.sizes import parse_size
 
@@ -261,6 +262,11 @@ class Spec:
     # defaults.state: a shared state store's URL (a secret: it holds a password); None for
     # the SQLite file in the state directory. ZSYNC_STATE_URL overrides it.
     state_url: str | None = None
+    # An output_dir in object storage (s3://bucket/prefix, normalised): outputs and relative
+    # import files are keys below it; output_dir is then the job file's directory.
+    output_url: str | None = None
+    import_urls: tuple[str, ...] = ()  # import_roots in object storage
+    storage_options: Mapping[str, Any] = field(default_factory=dict)  # for fsspec
 
 
 def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
@@ -269,13 +275,16 @@ def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
     base_poll = {**DEFAULT_POLL, **_durations(defaults.get("poll", {}))}
     base_retry = {**DEFAULT_RETRY, **_retry(defaults.get("retry", {}))}
     base_results = _results(defaults.get("results", {}))
-    output_dir = path.parent / defaults.get("output_dir", DEFAULT_OUTPUT_DIR)
+    written_dir = defaults.get("output_dir", DEFAULT_OUTPUT_DIR)
+    output_url = (normal_url(written_dir) or written_dir) if is_url(written_dir) else None
+    output_dir = path.parent if output_url else path.parent / written_dir
     connections = {name: _connection(name, raw) for name, raw in data["connections"].items()}
     jobs = {
-        name: _job(name, raw, base_poll, base_retry, base_results)
+        name: _relative_urls(_job(name, raw, base_poll, base_retry, base_results), output_url)
         for name, raw in data["jobs"].items()
     }
-    import_roots = tuple(path.parent / root for root in defaults.get("import_roots", ()))
+    roots = defaults.get("import_roots", ())
+    import_roots = tuple(path.parent / root for root in roots if not is_url(root))
     return Spec(
         path=path,
         output_dir=output_dir,
@@ -283,7 +292,25 @@ def build_spec(data: Mapping[str, Any], path: Path) -> Spec:
         jobs=jobs,
         import_roots=import_roots,
         state_url=defaults.get("state") or None,
+        output_url=output_url,
+        import_urls=tuple(normal_url(root) or root for root in roots if is_url(root)),
+        storage_options=dict(defaults.get("storage_options", {})),
     )
+
+
+def _relative_urls(job: Job, output_url: str | None) -> Job:
+    """A job's output or import file written as a URL below the output directory's, as the
+    path relative to it that it is (so both spellings name one place); others stay URLs."""
+    if output_url is None:
+        return job
+    output = inside(job.output, output_url) if job.output and is_url(job.output) else None
+    if output is not None and output != ".":
+        job = replace(job, output=output + ("/" if (job.output or "").endswith("/") else ""))
+    file = job.input_file
+    relative = inside(file, output_url) if file and is_url(file) else None
+    if relative is not None and relative != "." and isinstance(job.action, Import):
+        job = replace(job, action=replace(job.action, file=relative))
+    return job
 
 
 def _connection(name: str, raw: Mapping[str, Any]) -> Connection:

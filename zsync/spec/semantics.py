@@ -15,6 +15,7 @@ from typing import Any
 
 from zsync import output_pattern
 from zsync.durations import format_duration
+from zsync.locations import is_url
 from zsync.products import CAPS, RATE_LIMITS, offers, products_offering, tightest
 from zsync.spec.diagnostics import Diagnostic, Path, Severity
 from zsync.spec.model import (
@@ -31,6 +32,7 @@ from zsync.spec.model import (
     Spec,
     ancestors,
 )
+from zsync.spec.storage_checks import storage_problems
 from zsync.spec.yaml_source import Source
 
 LIST_COMPARATORS = {"in", "not_in"}
@@ -99,6 +101,8 @@ class _Checker:
         self.check_cycles()
         self.check_outputs()
         self.check_inputs()
+        for path, message, severity in storage_problems(self.spec):
+            self.add(path, message, severity=severity)
 
     # -- connections ---------------------------------------------------------------------
 
@@ -340,6 +344,8 @@ class _Checker:
             path: Path = ("jobs", job.name, "output")
             for problem in output_pattern.problems(job.output):
                 self.add(path, problem)
+            if is_url(job.output):
+                continue  # storage_checks.py: a URL outside the output directory's
             normal = _normal(job.output)
             if normal is None:
                 self.add(
@@ -368,6 +374,8 @@ class _Checker:
             if job.input_file is None:
                 continue
             path: Path = ("jobs", job.name, "import", "file")
+            if is_url(job.input_file):
+                continue  # storage_checks.py; whether it exists only a run can tell
             if not self.check_import_root(job.input_file, path, roots):
                 continue
             normal = _normal(job.input_file)
@@ -399,6 +407,8 @@ class _Checker:
                     )
                 continue
             file = FsPath(job.input_file)
+            if self.spec.output_url and not file.is_absolute():
+                continue  # a key below the output URL: only a run can look
             file = file if file.is_absolute() else self.spec.output_dir / file
             if not file.exists():
                 self.add(
@@ -410,6 +420,11 @@ class _Checker:
     def check_import_root(self, file: str, path: Path, roots: list[FsPath]) -> bool:
         """Whether `file` lies in a directory imports may read; if not, says so."""
         where = FsPath(file)
+        if self.spec.output_url and not where.is_absolute():
+            if _normal(file) is not None:
+                return True  # a key below the output URL
+            self.add(path, f"'{file}' climbs out of the output directory {self.spec.output_url}")
+            return False
         where = (where if where.is_absolute() else self.spec.output_dir / where).resolve()
         if any(where.is_relative_to(root) for root in roots):
             return True
