@@ -13,7 +13,7 @@ from zsync import output as output_json
 from zsync import redact
 from zsync.commands import OutputFormat
 from zsync.durations import format_duration
-from zsync.errors import ExitCode, StateError
+from zsync.errors import ExitCode, StateError, UsageError
 from zsync.http.hosts import hosts_for
 from zsync.locations import is_url
 from zsync.plan import Plan, build_plan
@@ -21,6 +21,8 @@ from zsync.reports.github import print_annotations
 from zsync.spec import Spec, validate_spec
 from zsync.state import STATE_DIR_NAME, STATE_DIR_VARIABLE
 from zsync.state.sqlite import SqliteStore
+from zsync.state.store import StateStore
+from zsync.state.urls import check_state_url, state_url_from
 from zsync.watermarks import incremental_of, moved_back, watermark_key
 
 
@@ -67,16 +69,15 @@ def watermarks(plan: Plan) -> Watermarks:
     if not keys:
         return {}
     stored: dict[str, str] = {}
-    database = state_file(spec)
-    if database.exists():
-        try:
-            store = SqliteStore(database, read_only=True)
+    try:
+        store = _store_to_read(spec)
+        if store is not None:
             try:
                 stored = store.watermarks(list(keys.values()))
             finally:
                 store.close()
-        except StateError:
-            stored = {}  # a plan is still worth showing without them
+    except (StateError, UsageError):
+        stored = {}  # a plan is still worth showing without them
     shown: Watermarks = {}
     for name, key in keys.items():
         incremental = incremental_of(spec.jobs[name])
@@ -89,6 +90,21 @@ def watermarks(plan: Plan) -> Watermarks:
             "since": None if watermark is None else moved_back(watermark, incremental.overlap),
         }
     return shown
+
+
+def _store_to_read(spec: Spec) -> StateStore | None:
+    """The store a plain `zsync run` of the file would use, opened read only: the shared
+    one (ZSYNC_STATE_URL, defaults.state), else the state directory's file if there is one."""
+    url = state_url_from(spec.state_url)
+    if url is not None:
+        check_state_url(url)
+        try:
+            from zsync.state.postgres import PostgresStore  # only where a URL says so
+        except ImportError:
+            return None
+        return PostgresStore(url, read_only=True)
+    database = state_file(spec)
+    return SqliteStore(database, read_only=True) if database.exists() else None
 
 
 def state_file(spec: Spec) -> Path:
