@@ -511,6 +511,20 @@ def _state_dir_to_read(state_dir: str | None, job_file: str | None) -> str:
     return str(state_dir_to_read(state_dir, job_file))
 
 
+def _state_url_to_read(state_url: str | None, job_file: str | None) -> str | None:
+    """--state-url (or ZSYNC_STATE_URL), else the shared store --job-file's defaults.state
+    names: where `zsync run FILE` records."""
+    if state_url or not job_file:
+        return state_url or None
+    import os
+
+    from zsync import redact
+    from zsync.spec import validate_spec
+
+    found = validate_spec(job_file, redact.watching(os.environ)).spec
+    return found.state_url if found is not None else None
+
+
 @cli.command()
 @click.argument("run_id", metavar="[RUN_ID|latest]", default="latest")
 @READ_STATE_DIR
@@ -547,7 +561,10 @@ def status(
     directory = _state_dir_to_read(state_dir, job_file)
     _exit(
         lambda: status_command(
-            run_id, state_dir=directory, output=output, state_url=state_url or None
+            run_id,
+            state_dir=directory,
+            output=output,
+            state_url=_state_url_to_read(state_url, job_file),
         )
     )
 
@@ -590,7 +607,10 @@ def runs(
     directory = _state_dir_to_read(state_dir, job_file)
     _exit(
         lambda: runs_command(
-            state_dir=directory, limit=limit, output=output, state_url=state_url or None
+            state_dir=directory,
+            limit=limit,
+            output=output,
+            state_url=_state_url_to_read(state_url, job_file),
         )
     )
 

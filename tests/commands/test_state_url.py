@@ -60,6 +60,11 @@ def test_a_run_records_in_postgres_and_status_and_runs_read_it(tmp_path, postgre
     text = zsync("status", cwd=elsewhere, env=shared)
     assert text.returncode == 0, text.stderr
     assert ": succeeded; started" in text.stdout
+    # --job-file finds the store the job file names, as `zsync run` did.
+    named = {"SHARED_STATE": postgres_url}
+    beside = zsync("status", "-f", str(tmp_path / "jobs.yaml"), cwd=elsewhere, env=named)
+    assert beside.returncode == 0, beside.stderr
+    assert ": succeeded; started" in beside.stdout
 
 
 def test_a_wrong_password_is_one_line_without_it(tmp_path, wrong_password_url) -> None:
