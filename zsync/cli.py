@@ -366,7 +366,7 @@ def run(
 
     Exit codes: 0 every job succeeded, 1 a job failed, 2 invalid job file or usage,
     3 an import finished but Zoho refused some rows, 4 a job timed out, 5 another run of
-    this job file holds its lock, 130/143 interrupted.
+    this job file holds its lock (or took it during this run), 130/143 interrupted.
     """
     with interrupts.loading():
         from zsync.commands.run import run as run_command

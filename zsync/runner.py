@@ -69,6 +69,22 @@ async def run_plan(
             raise StateError(f"can't write the manifest of run {run_id}: {exc}") from exc
 
     timed_out = False
+    lost_lock = False
+
+    async def on_lock_lost(lost: asyncio.Event) -> None:
+        nonlocal lost_lock
+        await lost.wait()
+        if interrupted is None and not timed_out:
+            lost_lock = True
+            progress.emit(
+                "run.lock_lost",
+                "another run took this run's lock: stopping, so the two never overlap; "
+                "in-flight Zoho jobs are recorded for --resume",
+                level="error",
+            )
+            scheduler.stop("not started: another run took this run's lock")
+            if task is not None:
+                task.cancel()
 
     def on_deadline() -> None:
         nonlocal timed_out
@@ -85,6 +101,9 @@ async def run_plan(
     deadline = None
     if options.timeout is not None:
         deadline = asyncio.get_running_loop().call_later(options.timeout, on_deadline)
+    watching = None
+    if recorder.lock_lost is not None:
+        watching = asyncio.create_task(on_lock_lost(recorder.lock_lost), name="zsync lock watch")
     try:
         # A signal that came already cancels this task here: the first await below raises.
         with interrupts.handled_by(on_signal) if interrupts else contextlib.nullcontext():
@@ -92,7 +111,7 @@ async def run_plan(
                 with tuned_for_a_run():
                     await scheduler.run()
     except asyncio.CancelledError:
-        if interrupted is None and not timed_out:
+        if interrupted is None and not timed_out and not lost_lock:
             raise
         for name, record in recorder.jobs.items():
             if record.status == "queued":
@@ -101,8 +120,12 @@ async def run_plan(
     finally:
         if deadline is not None:
             deadline.cancel()
+        if watching is not None:
+            watching.cancel()
         shutil.rmtree(scratch, ignore_errors=True)
     outcome, code = outcome_of(recorder, interrupted)
+    if lost_lock:
+        outcome, code = "interrupted", ExitCode.LOCKED
     if timed_out and code in (ExitCode.OK, ExitCode.PARTIAL):
         outcome, code = "timed_out", ExitCode.TIMEOUT  # jobs were left undone
     advance(recorder, outcome)  # in the same batch as the run's end, as a rule

@@ -103,13 +103,15 @@ async def started_run(
         await take_lock(store, holder, str(spec.path), wait=wait_lock, report=report)
         if interrupts is not None:
             interrupts.keep()
+        lost = asyncio.Event()
         try:
             async with (
-                beside(keep_lock(store, scope, run_id, report), "run lock renewal"),
+                beside(keep_lock(store, scope, run_id, report, lost=lost), "run lock renewal"),
                 _recording(
                     store, plan, state_dir, scope, run_id, resumed, emulator, report
                 ) as recorder,
             ):
+                recorder.lock_lost = lost
                 yield recorder
         finally:
             await asyncio.to_thread(store.release_lock, scope, run_id)

@@ -109,20 +109,24 @@ async def keep_lock(
     run_id: str,
     report: Callable[[str], None],
     *,
-    every: float = LOCK_RENEW_EVERY,
+    every: float | None = None,
+    lost: asyncio.Event | None = None,
 ) -> None:
-    """Renew the run lock every `every` seconds while the run goes on (run it `beside` the
-    run): a shared store takes a holder that stops renewing for LOCK_TTL as gone."""
-    lost = False
+    """Renew the run lock every `every` seconds (LOCK_RENEW_EVERY) while the run goes on (run
+    it `beside` the run): a shared store takes a holder that stops renewing for LOCK_TTL as
+    gone. When another run has taken it, `lost` is set: the run must stop, or two runs of
+    one job file would overlap (and might send an import twice)."""
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(LOCK_RENEW_EVERY if every is None else every)
         # A store that can't be reached now may be back by the next renewal; the run's own
         # writes fail loudly if it stays away.
         with contextlib.suppress(StateError):
             held = await asyncio.to_thread(store.renew_lock, scope, run_id)
-            if not held and not lost:
+            if not held:
                 report(
-                    f"warning: run {run_id} no longer holds the run lock of {scope}: it wasn't "
-                    "renewed in time and another run took it; two runs may now overlap"
+                    f"run {run_id} no longer holds the run lock of {scope}: it wasn't renewed "
+                    "in time and another run took it; this run stops starting anything"
                 )
-            lost = not held
+                if lost is not None:
+                    lost.set()
+                return

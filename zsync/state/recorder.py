@@ -45,6 +45,8 @@ class Recorder:
         self.store = store
         self.run = run
         self.jobs = jobs
+        # Set when another run took this run's lock (a shared store): the run must stop.
+        self.lock_lost: asyncio.Event | None = None
         self.changes = 0  # how many were queued: the manifest renders when this moves
         self.committed = 0
         self.batches = 0
