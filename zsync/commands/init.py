@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
-import tempfile
 from pathlib import Path
 
 import click
@@ -13,6 +10,7 @@ import click
 from zsync.errors import ExitCode, UsageError
 from zsync.products import Product
 from zsync.resources import example_path
+from zsync.shared_files import replace_whole
 from zsync.starter import starter_text
 
 DEFAULT_FILE = "jobs.yaml"
@@ -40,32 +38,11 @@ def init(
         chosen = products or ("crm",)
         text = starter_text(chosen, file_name=shlex.quote(target))
         what = "a starter job file for " + ", ".join(chosen)
-    write_atomically(path, text)
+    # Whole or not at all: an interrupted init leaves no half-written job file, and an
+    # existing one (with --force) stays intact until the new one is complete.
+    replace_whole(path, text.encode("utf-8"))
     shown = shlex.quote(target)
     click.echo(f"wrote {target}: {what}")
     click.echo(f"next: zsync run {shown} --emulator   (demo data; nothing leaves the machine)")
     click.echo(f"then: zsync validate {shown}, with your credentials in the environment")
     return ExitCode.OK
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """The whole file or none of it: an interrupted init leaves no half-written job file,
-    and an existing one (with --force) stays intact until the new one is complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it 0600; a job file is for sharing
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

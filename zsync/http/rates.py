@@ -20,12 +20,12 @@ import contextlib
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from zsync.durations import format_duration
 from zsync.http.limits import limits_for, organisation_of, token_limit, user_of
-from zsync.products import CallKind
+from zsync.products import CallKind, RateLimit
 from zsync.spec.model import Connection
 from zsync.state.store import StateStore
 
@@ -185,41 +185,42 @@ class Rates:
         limit = token_limit(connection)
         if limit is None:
             return OPEN_GATE
-        holder = f"tokens/{accounts}/user:{user_of(connection)}"
-        key = (holder, "token", limit.calls, limit.per)
-        window = self._windows.get(key)
-        if window is None:
-            window = self._windows[key] = RateWindow(limit.calls, limit.per, self.clock)
-        shared = SharedLimit(f"{holder} {limit.calls}/{limit.per:g}s", limit.calls, limit.per)
-        return Gate(
-            (window,),
-            limit.per,
+        what = (
             f"access tokens of connection '{connection.name}' ({limit.calls} per "
-            f"{format_duration(limit.per)} per refresh token)",
-            (shared,) if self.shared else (),
-            self.shared,
+            f"{format_duration(limit.per)} per refresh token)"
         )
+        holder = f"tokens/{accounts}/user:{user_of(connection)}"
+        return self._gate([holder], "token", [limit], what)
 
     def gate(self, connection: Connection, kind: CallKind) -> Gate:
         limits = limits_for(connection, kind)
         if not limits:
             return OPEN_GATE
-        windows = []
-        shared = []
-        for limit in limits:
-            holder = organisation_of(connection)
-            if limit.scope == "user":
-                holder += "/user:" + user_of(connection)
+        shown = ", ".join(
+            f"{limit.calls} per {format_duration(limit.per)} per {limit.scope}" for limit in limits
+        )
+        organisation = organisation_of(connection)
+        what = f"{kind} requests at {organisation} ({shown})"
+        holders = [
+            f"{organisation}/user:{user_of(connection)}" if limit.scope == "user" else organisation
+            for limit in limits
+        ]
+        return self._gate(holders, kind, limits, what)
+
+    def _gate(
+        self, holders: Sequence[str], kind: str, limits: Sequence[RateLimit], what: str
+    ) -> Gate:
+        """A gate through one window per limit (`holders[i]` is whose limit i is), each the
+        run's own for its key, and counted in the store's too."""
+        windows, shared = [], []
+        for holder, limit in zip(holders, limits, strict=True):
             key = (holder, kind, limit.calls, limit.per)
             window = self._windows.get(key)
             if window is None:
                 window = self._windows[key] = RateWindow(limit.calls, limit.per, self.clock)
             windows.append(window)
-            shared.append(SharedLimit(f"{holder} {kind} {limit.calls}/{limit.per:g}s", *key[2:]))
-        shown = ", ".join(
-            f"{limit.calls} per {format_duration(limit.per)} per {limit.scope}" for limit in limits
-        )
-        what = f"{kind} requests at {organisation_of(connection)} ({shown})"
+            label = f"{holder} {kind} {limit.calls}/{limit.per:g}s"
+            shared.append(SharedLimit(label, limit.calls, limit.per))
         return Gate(
             tuple(windows),
             max(limit.per for limit in limits),

@@ -88,7 +88,10 @@ class Board:
     def counts(self) -> str:
         """queued 12 · running 3 · done 85/100 (2 failed)"""
         done = sum(self.ended.values())
-        bad = [f"{n} {status.replace('_', ' ')}" for status, n in sorted(self.ended.items())]
-        bad = [word for word in bad if not word.endswith(" succeeded") and word[0] != "0"]
+        bad = [
+            f"{n} {status.replace('_', ' ')}"
+            for status, n in sorted(self.ended.items())
+            if n and status != "succeeded"
+        ]
         text = f"queued {self.queued} · running {len(self.running)} · done {done}/{len(self.jobs)}"
         return text + (f" ({', '.join(bad)})" if bad else "")

@@ -9,8 +9,6 @@ Built from the manifest, which holds no secret.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 from zsync.reports.timing import seconds_between
 from zsync.reports.verdicts import verdict
+from zsync.shared_files import replace_whole
 
 
 def render(manifest: dict[str, Any], manifest_file: Path | None = None) -> bytes:
@@ -79,25 +78,9 @@ def render(manifest: dict[str, Any], manifest_file: Path | None = None) -> bytes
 def write(path: Path, manifest: dict[str, Any], manifest_file: Path | None = None) -> None:
     """Write the report atomically: a reader (or a CI step after a killed run) sees the old
     file or the whole new one, never half of it."""
-    data = render(manifest, manifest_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644 & ~_umask())  # mkstemp makes it 0600; CI uploads it as a report
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    # 0644: CI uploads it as a report, no one else writes it.
+    replace_whole(path, render(manifest, manifest_file), 0o644)
 
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

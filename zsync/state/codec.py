@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zsync.state.records import (
+    DONE,
     ErrorRecord,
     ImportRecord,
     IncrementalRecord,
     JobRecord,
+    LandedImport,
     LockHolder,
     OutputRecord,
     RemoteJob,
@@ -138,3 +142,44 @@ def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
     """Only the fields `cls` has: a store written by a newer zsync still reads."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in data.items() if k in names}
+
+
+# -- rows as both backends read them back ----------------------------------------------------
+
+
+def jobs_from_rows(
+    job_rows: Iterable[Sequence[Any]], remote_rows: Iterable[Sequence[Any]]
+) -> dict[str, JobRecord]:
+    """A run's jobs from (name, record) rows in the order first recorded, with their remote
+    jobs from (job, record) rows in each job's order."""
+    remotes: dict[str, list[RemoteJob]] = {}
+    for job, record in remote_rows:
+        remotes.setdefault(job, []).append(remote_from_dict(json.loads(record)))
+    return {
+        name: job_from_dict(json.loads(record), tuple(remotes.get(name, ())))
+        for name, record in job_rows
+    }
+
+
+def landed_from_rows(rows: Iterable[Sequence[Any]]) -> list[LandedImport]:
+    """Earlier imports from (run_id, name, status, record, uncertain) rows, keeping those that
+    landed rows or may have (a create whose answer was lost: `uncertain`)."""
+    found = []
+    for run_id, name, status, record, uncertain in rows:
+        job = job_from_dict(json.loads(record))
+        imported = job.imported
+        if imported is None or not (imported.rows_landed or uncertain):
+            continue
+        found.append(
+            LandedImport(
+                run_id=run_id,
+                job=name,
+                ended_at=job.ended_at,
+                rows_landed=imported.rows_landed,
+                parts_landed=imported.parts_landed,
+                parts=imported.parts,
+                complete=status in DONE and imported.parts_landed == imported.parts,
+                uncertain=bool(uncertain),
+            )
+        )
+    return found

@@ -33,21 +33,19 @@ from zsync.errors import StateError
 from zsync.state.codec import (
     holder_from_dict,
     holder_to_dict,
-    job_from_dict,
     job_to_dict,
-    remote_from_dict,
+    jobs_from_rows,
+    landed_from_rows,
     remote_to_dict,
     run_from_dict,
     run_to_dict,
 )
 from zsync.state.postgres_schema import check_version, current_version, migrate
 from zsync.state.records import (
-    DONE,
     JobRecord,
     LandedImport,
     LockHolder,
     Outcome,
-    RemoteJob,
     RunRecord,
 )
 from zsync.state.sharing import STALE_CALL, wait_for_room
@@ -248,18 +246,15 @@ class PostgresStore:
         return [run_from_dict(json.loads(r[0])) for r in rows]
 
     def jobs(self, run_id: str) -> dict[str, JobRecord]:
-        remotes: dict[str, list[RemoteJob]] = {}
-        for job, record in self._read(
-            "SELECT job, record FROM zsync_remote_jobs WHERE run_id = %s ORDER BY job, idx",
-            (run_id,),
-        ):
-            remotes.setdefault(job, []).append(remote_from_dict(json.loads(record)))
-        return {
-            name: job_from_dict(json.loads(record), tuple(remotes.get(name, ())))
-            for name, record in self._read(
+        return jobs_from_rows(
+            self._read(
                 "SELECT name, record FROM zsync_jobs WHERE run_id = %s ORDER BY seq", (run_id,)
-            )
-        }
+            ),
+            self._read(
+                "SELECT job, record FROM zsync_remote_jobs WHERE run_id = %s ORDER BY job, idx",
+                (run_id,),
+            ),
+        )
 
     def jobs_text(self, run_id: str) -> str:
         # Built by the server from the stored text (compact JSON, never re-encoded): each
@@ -303,25 +298,7 @@ class PostgresStore:
             """,
             (sha256, target, mode, besides),
         )
-        found = []
-        for run_id, name, status, record, uncertain in rows:
-            job = job_from_dict(json.loads(record))
-            imported = job.imported
-            if imported is None or not (imported.rows_landed or uncertain):
-                continue
-            found.append(
-                LandedImport(
-                    run_id=run_id,
-                    job=name,
-                    ended_at=job.ended_at,
-                    rows_landed=imported.rows_landed,
-                    parts_landed=imported.parts_landed,
-                    parts=imported.parts,
-                    complete=status in DONE and imported.parts_landed == imported.parts,
-                    uncertain=bool(uncertain),
-                )
-            )
-        return found
+        return landed_from_rows(rows)
 
     def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
         rows = self._read(

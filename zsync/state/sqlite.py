@@ -23,20 +23,18 @@ from zsync.private import narrow, private_dir, private_file
 from zsync.state.codec import (
     holder_from_dict,
     holder_to_dict,
-    job_from_dict,
     job_to_dict,
-    remote_from_dict,
+    jobs_from_rows,
+    landed_from_rows,
     remote_to_dict,
     run_from_dict,
     run_to_dict,
 )
 from zsync.state.records import (
-    DONE,
     JobRecord,
     LandedImport,
     LockHolder,
     Outcome,
-    RemoteJob,
     RunRecord,
 )
 from zsync.state.sharing import STALE_CALL, wait_for_room
@@ -182,28 +180,39 @@ class SqliteStore:
     # -- connections -------------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        """This thread's connection for the run's records."""
+        return self._per_thread("db", self._open_records)
+
+    def _open_records(self) -> sqlite3.Connection:
+        # Read-only opens by URI so SQLite writes nothing, not even the WAL setting.
+        where = f"{self.path.resolve().as_uri()}?mode=ro" if self.read_only else self.path
+        db = self._connect(where, uri=self.read_only)
+        # A run of 10,000 jobs keeps its rows in memory (the default is 2 MB): a change costs
+        # the same in a big run as in a small one.
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        if not self.read_only:
+            db.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed intent survives a power cut, not only a killed process.
+            db.execute("PRAGMA synchronous = FULL")
+        return db
+
+    def _connect(self, where: str | Path, *, uri: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(where, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return db
+
+    def _per_thread(
+        self, name: str, connect: Callable[[], sqlite3.Connection]
+    ) -> sqlite3.Connection:
+        """This thread's connection called `name`, opened the first time (SQLite connections
+        aren't shared across threads), and closed by close()."""
+        db: sqlite3.Connection | None = getattr(self._local, name, None)
         if db is None:
             try:
-                # Read-only opens by URI so SQLite writes nothing, not even the WAL setting.
-                where = f"{self.path.resolve().as_uri()}?mode=ro" if self.read_only else self.path
-                db = sqlite3.connect(
-                    where,
-                    uri=self.read_only,
-                    timeout=BUSY_TIMEOUT_MS / 1000,
-                    isolation_level=None,
-                )
-                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                # A run of 10,000 jobs keeps its rows in memory (the default is 2 MB): a
-                # change costs the same in a big run as in a small one.
-                db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-                if not self.read_only:
-                    db.execute("PRAGMA journal_mode = WAL")
-                    # FULL: a committed intent survives a power cut, not only a killed process.
-                    db.execute("PRAGMA synchronous = FULL")
+                db = connect()
             except sqlite3.Error as exc:
                 raise StateError(f"can't open the state store {self.path}: {exc}") from exc
-            self._local.db = db
+            setattr(self._local, name, db)
             with self._guard:
                 self._connections.append(db)
         return db
@@ -232,21 +241,14 @@ class SqliteStore:
         """A transaction on the connection for leases and call logs: rows that matter only
         while runners run, so a commit needn't wait for the disk (synchronous=OFF, on this
         connection only: the run's records stay FULL)."""
-        db: sqlite3.Connection | None = getattr(self._local, "shared", None)
-        if db is None:
-            try:
-                db = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-                )
-                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                db.execute("PRAGMA synchronous = OFF")
-            except sqlite3.Error as exc:
-                raise StateError(f"can't open the state store {self.path}: {exc}") from exc
-            self._local.shared = db
-            with self._guard:
-                self._connections.append(db)
+        db = self._per_thread("shared", self._open_shared)
         with self._within(db) as within:
             yield within
+
+    def _open_shared(self) -> sqlite3.Connection:
+        db = self._connect(self.path)
+        db.execute("PRAGMA synchronous = OFF")
+        return db
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
@@ -390,17 +392,13 @@ class SqliteStore:
         return [run_from_dict(json.loads(r[0])) for r in rows]
 
     def jobs(self, run_id: str) -> dict[str, JobRecord]:
-        remotes: dict[str, list[RemoteJob]] = {}
-        for job, record in self._read(
-            "SELECT job, record FROM remote_jobs WHERE run_id = ? ORDER BY job, idx", (run_id,)
-        ):
-            remotes.setdefault(job, []).append(remote_from_dict(json.loads(record)))
-        return {
-            name: job_from_dict(json.loads(record), tuple(remotes.get(name, ())))
-            for name, record in self._read(
-                "SELECT name, record FROM jobs WHERE run_id = ? ORDER BY rowid", (run_id,)
-            )
-        }
+        return jobs_from_rows(
+            self._read("SELECT name, record FROM jobs WHERE run_id = ? ORDER BY rowid", (run_id,)),
+            self._read(
+                "SELECT job, record FROM remote_jobs WHERE run_id = ? ORDER BY job, idx",
+                (run_id,),
+            ),
+        )
 
     def jobs_text(self, run_id: str) -> str:
         # One statement builds the whole text in C (SQLite's JSON functions splice each job's
@@ -444,25 +442,7 @@ class SqliteStore:
             """,
             (sha256, target, mode, besides),
         )
-        found = []
-        for run_id, name, status, record, uncertain in rows:
-            job = job_from_dict(json.loads(record))
-            imported = job.imported
-            if imported is None or not (imported.rows_landed or uncertain):
-                continue
-            found.append(
-                LandedImport(
-                    run_id=run_id,
-                    job=name,
-                    ended_at=job.ended_at,
-                    rows_landed=imported.rows_landed,
-                    parts_landed=imported.parts_landed,
-                    parts=imported.parts,
-                    complete=status in DONE and imported.parts_landed == imported.parts,
-                    uncertain=bool(uncertain),
-                )
-            )
-        return found
+        return landed_from_rows(rows)
 
     def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
         found: dict[str, list[tuple[float | None, float]]] = {}
