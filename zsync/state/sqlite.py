@@ -191,7 +191,7 @@ class SqliteStore:
         # the same in a big run as in a small one.
         db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if not self.read_only:
-            db.execute("PRAGMA journal_mode = WAL")
+            _use_wal(db)
             # FULL: a committed intent survives a power cut, not only a killed process.
             db.execute("PRAGMA synchronous = FULL")
         return db
@@ -474,6 +474,34 @@ class SqliteStore:
                 raise
             found.update({key: value for key, value in rows})
         return found
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (a setting kept in the file). SQLite answers "database is
+    locked" at once, without its busy handler, when another process holds a lock while this
+    one changes the mode: runners started together on one new store met it. So the mode is
+    read first (WAL already: nothing to change) and the change retried until the busy
+    timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            if _journal_mode(db, "PRAGMA journal_mode") == "wal":
+                return
+            # SQLite answers the mode it kept when it couldn't change it.
+            if _journal_mode(db, "PRAGMA journal_mode = WAL") == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError("database is locked (couldn't switch it to WAL)")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def _journal_mode(db: sqlite3.Connection, pragma: str) -> str:
+    return str(db.execute(pragma).fetchone()[0]).lower()
 
 
 def _put_watermark(db: sqlite3.Connection, change: WatermarkPut) -> None:
