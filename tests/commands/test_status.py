@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from zsync.state.records import (
     ErrorRecord,
     ImportRecord,
     JobRecord,
+    LockHolder,
     OutputRecord,
     RemoteJob,
     RunRecord,
@@ -108,9 +110,16 @@ def _store(state_dir: Path, changes: list[Change]) -> Path:
     store = SqliteStore(state_dir / "state.db")
     try:
         store.apply(changes)
+        for change in changes:  # a running run holds its job file's run lock
+            if isinstance(change, RunPut) and change.run.outcome == "running":
+                store.acquire_lock(holder_of(change.run), lambda _: True)
     finally:
         store.close()
     return state_dir
+
+
+def holder_of(run: RunRecord) -> LockHolder:
+    return LockHolder(run.scope, run.run_id, run.pid, run.host, run.started_at)
 
 
 @pytest.fixture
@@ -168,6 +177,24 @@ def test_status_of_an_unfinished_run_says_how_to_resume_it(
     assert _line(out, "crm_leads").split() == ["crm_leads", "running", "-", "-", "none"]
     assert _line(out, "deals").split() == ["deals", "queued", "-", "-", "none"]
     assert out.splitlines()[-1] == f"resume it with: zsync run jobs.yaml --resume {UNFINISHED}"
+
+
+def test_a_run_on_another_host_that_lost_its_lock_never_finished(tmp_path: Path) -> None:
+    changes = _unfinished(tmp_path)
+    state_dir = _store(tmp_path / ".zsync", changes)
+    died = changes[0]
+    assert isinstance(died, RunPut)
+    store = SqliteStore(state_dir / "state.db")
+    try:  # the run died there; a later run on this host took the job file's lock
+        later = replace(holder_of(died.run), run_id="20250302T100000Z-cccccc")
+        store.acquire_lock(later, lambda _: False)
+    finally:
+        store.close()
+    done = _cli("status", "--state-dir", str(state_dir))
+    assert done.exit_code == 0, done.output
+    assert "never finished: it no longer holds its job file's run lock (on builder)" in done.output
+    report = json.loads(_cli("status", "--state-dir", str(state_dir), "--output", "json").output)
+    assert report["still_running"] is False
 
 
 @pytest.mark.parametrize(

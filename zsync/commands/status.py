@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -20,7 +21,7 @@ from zsync.state import STATE_DIR_NAME, STATE_DIR_VARIABLE
 from zsync.state.lock import alive
 from zsync.state.records import JobRecord, LockHolder, RunRecord
 from zsync.state.sqlite import SqliteStore
-from zsync.state.store import StateStore
+from zsync.state.store import LOCK_TTL, StateStore
 from zsync.state.urls import STATE_URL_VARIABLE, check_state_url, described
 
 STORE_FILE = "state.db"
@@ -48,12 +49,13 @@ def status(
             )
         record = _find_run(store, run, described(state_url) if state_url else directory)
         jobs = store.jobs(record.run_id)
+        live = still_running(store, record)
     # What the store holds was masked as it was written (zsync.state.redacted); a URL's
     # userinfo, and whatever this process registered, are masked here too.
     if output == "json":
-        output_json.print_document(as_json(record, jobs))
+        output_json.print_document(as_json(record, jobs, live))
         return ExitCode.OK
-    click.echo(redact.text(header(record)))
+    click.echo(redact.text(header(record, live)))
     click.echo(redact.text(job_table(jobs)) if jobs else "  (no jobs recorded)")
     if (resume := resume_command(record)) is not None:
         click.echo(redact.text(f"resume it with: {resume}"))
@@ -124,13 +126,14 @@ def resume_command(run: RunRecord) -> str | None:
     return runs.resume_command(run.spec_path, run.run_id)
 
 
-def header(run: RunRecord) -> str:
+def header(run: RunRecord, live: Liveness | None = None) -> str:
     started = when(run.started_at)
-    if run.outcome == "running" and not _process_alive(run):
-        end = f"never finished: its process (pid {run.pid} on {run.host}) is gone"
+    if run.outcome == "running" and live is not None and not live.running:
+        end = f"never finished: {live.why}"
     elif run.outcome == "running":
-        elapsed = duration(run.started_at, None)
-        end = "still running" + (f" ({elapsed} so far)" if elapsed else "")
+        said = [f"{elapsed} so far"] if (elapsed := duration(run.started_at, None)) else []
+        said += [live.why] if live is not None and live.why else []
+        end = "still running" + (f" ({'; '.join(said)})" if said else "")
     elif run.ended_at is None:
         end = "never finished"
     else:
@@ -140,9 +143,30 @@ def header(run: RunRecord) -> str:
     return f"run {run.run_id} of {run.scope}: {run.outcome}; started {started}{again}, {end}"
 
 
-def _process_alive(run: RunRecord) -> bool:
+class Liveness(NamedTuple):
+    """Whether a run recorded as running still runs, and how that is known."""
+
+    running: bool
+    why: str
+
+
+def still_running(store: StateStore, run: RunRecord) -> Liveness | None:
+    """None for a run that ended. A run on this host lives while its process does; one on
+    another host (a shared store) while it keeps renewing its job file's run lock."""
+    if run.outcome != "running":
+        return None
     holder = LockHolder(run.scope, run.run_id, run.pid, run.host, run.started_at)
-    return alive(holder)
+    if run.host == socket.gethostname():
+        if alive(holder):
+            return Liveness(True, "")
+        return Liveness(False, f"its process (pid {run.pid} on {run.host}) is gone")
+    silence = store.lock_silence(run.scope, run.run_id)
+    if silence is None:
+        return Liveness(False, f"it no longer holds its job file's run lock (on {run.host})")
+    if silence > LOCK_TTL:
+        quiet = duration_text(silence)
+        return Liveness(False, f"its run lock on {run.host} wasn't renewed for {quiet}")
+    return Liveness(True, f"on {run.host}, its run lock renewed {duration_text(silence)} ago")
 
 
 def job_table(jobs: dict[str, JobRecord]) -> str:
@@ -200,8 +224,10 @@ def duration(started: str, ended: str | None) -> str:
     """How long from `started` to `ended` (to now when None), e.g. 4.2s, 3m 05s, 2h 01m,
     3d 04h; empty when a timestamp doesn't parse."""
     seconds = duration_seconds(started, ended)
-    if seconds is None:
-        return ""
+    return "" if seconds is None else duration_text(seconds)
+
+
+def duration_text(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(round(seconds), 60)
@@ -230,5 +256,12 @@ def _parse(stamp: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def as_json(run: RunRecord, jobs: dict[str, JobRecord]) -> dict[str, Any]:
-    return {**render(run, jobs), "resume_command": resume_command(run)}
+def as_json(
+    run: RunRecord, jobs: dict[str, JobRecord], live: Liveness | None = None
+) -> dict[str, Any]:
+    return {
+        **render(run, jobs),
+        "resume_command": resume_command(run),
+        # null for a run that ended
+        "still_running": None if live is None else live.running,
+    }

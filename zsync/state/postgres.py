@@ -216,6 +216,14 @@ class PostgresStore:
                 (scope, run_id),
             )
 
+    def lock_silence(self, scope: str, run_id: str) -> float | None:
+        rows = self._read(
+            "SELECT extract(epoch FROM now() - renewed_at) FROM zsync_locks "
+            "WHERE scope = %s AND holder::json->>'run_id' = %s",
+            (scope, run_id),
+        )
+        return max(0.0, float(rows[0][0])) if rows else None
+
     def end_run(self, run_id: str, outcome: Outcome, exit_code: int | None, at: str) -> None:
         run = self.run(run_id)
         if run is None:

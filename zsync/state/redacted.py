@@ -45,6 +45,9 @@ class RedactedStore:
     def release_lock(self, scope: str, run_id: str) -> None:
         self.store.release_lock(scope, run_id)
 
+    def lock_silence(self, scope: str, run_id: str) -> float | None:
+        return self.store.lock_silence(scope, run_id)
+
     def run(self, run_id: str) -> RunRecord | None:
         return self.store.run(run_id)
 

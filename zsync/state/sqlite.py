@@ -294,6 +294,11 @@ class SqliteStore:
             if row and json.loads(row[0]).get("run_id") == run_id:
                 db.execute("DELETE FROM locks WHERE scope = ?", (scope,))
 
+    def lock_silence(self, scope: str, run_id: str) -> float | None:
+        rows = self._read("SELECT holder FROM locks WHERE scope = ?", (scope,))
+        held = bool(rows) and json.loads(rows[0][0]).get("run_id") == run_id
+        return 0.0 if held else None
+
     # -- shared by the runners on this store --------------------------------------------------
 
     def take_slot(self, key: str, cap: int, lease: str, holder: str, ttl: float) -> bool:

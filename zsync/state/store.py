@@ -100,6 +100,12 @@ class StateStore(Protocol):
     def release_lock(self, scope: str, run_id: str) -> None:
         """Give the lock up, if `run_id` still holds it."""
 
+    def lock_silence(self, scope: str, run_id: str) -> float | None:
+        """Seconds since `run_id`, holding the run lock of `scope`, last renewed it; None when
+        it doesn't hold it. zsync status tells a run on another host that died from one still
+        going by this. A local file's holders are on this host (checked by pid) and renew
+        nothing: 0.0 while the lock is theirs."""
+
     def run(self, run_id: str) -> RunRecord | None: ...
 
     def runs(self, scope: str | None = None, limit: int | None = None) -> list[RunRecord]:
