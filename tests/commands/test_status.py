@@ -174,6 +174,7 @@ def test_status_of_an_unfinished_run_says_how_to_resume_it(
     out = capsys.readouterr().out
     assert out.startswith(f"run {UNFINISHED} of ")
     assert ": running; started 2025-03-02 09:00:00 UTC, still running" in out
+    assert "on builder, holding its run lock)" in out.splitlines()[0]
     assert _line(out, "crm_leads").split() == ["crm_leads", "running", "-", "-", "none"]
     assert _line(out, "deals").split() == ["deals", "queued", "-", "-", "none"]
     assert out.splitlines()[-1] == f"resume it with: zsync run jobs.yaml --resume {UNFINISHED}"

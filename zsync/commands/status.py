@@ -166,6 +166,8 @@ def still_running(store: StateStore, run: RunRecord) -> Liveness | None:
     if silence > LOCK_TTL:
         quiet = duration_text(silence)
         return Liveness(False, f"its run lock on {run.host} wasn't renewed for {quiet}")
+    if silence == 0.0:  # a local file: no renewals to tell of
+        return Liveness(True, f"on {run.host}, holding its run lock")
     return Liveness(True, f"on {run.host}, its run lock renewed {duration_text(silence)} ago")
 
 
