@@ -94,6 +94,13 @@ class LockedError(ZsyncError):
     kind = "lock_held"
 
 
+class StorageError(ZsyncError):
+    """The object storage a run writes its exports to can't be reached: said before any
+    Zoho job starts."""
+
+    kind = "storage"
+
+
 class StateError(ZsyncError):
     """The state store can't be opened, read or written."""
 

@@ -3,8 +3,11 @@ files in object storage (defaults.output_dir: s3://...)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from pathlib import Path
 
+from zsync.errors import JobError, StorageError
 from zsync.locations import inside, is_url, join, normal_url
 from zsync.sinks.atomic import OutsideRoot
 from zsync.spec.model import Spec
@@ -34,3 +37,19 @@ def input_place(spec: Spec, file: str) -> Path | str:
         return url
     path = Path(file)
     return path if path.is_absolute() else output_place(spec, file)
+
+
+async def check_output_storage(spec: Spec, jobs: Iterable[str]) -> None:
+    """When `jobs` export to object storage, check once that its bucket answers: otherwise
+    every export would run at Zoho (a slot, an hour of the organisation's limits) only to
+    fail at its upload."""
+    if spec.output_url is None or not any(spec.jobs[job].direction == "export" for job in jobs):
+        return
+    from zsync.sinks.remote import Storage  # fsspec only for runs that need it
+
+    try:
+        await asyncio.to_thread(Storage(spec.storage_options).check, spec.output_url)
+    except JobError as exc:
+        raise StorageError(
+            f"output_dir {spec.output_url} can't be used: {exc.message}; no Zoho job was started"
+        ) from None

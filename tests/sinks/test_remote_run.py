@@ -136,9 +136,27 @@ def test_an_unreachable_endpoint_fails_the_jobs_with_a_clear_message(tmp_path) -
     done = run(tmp_path, env, "--select", "sales_by_region")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    assert "uploading to s3://bucket/exports/analytics/sales_by_region.csv" in done.stderr
+    # Said before Zoho does any work: no run was even recorded.
+    assert "output_dir s3://bucket/exports can't be used: reaching s3://bucket/exports" in (
+        done.stderr
+    )
+    assert "no Zoho job was started" in done.stderr
     assert "127.0.0.1:9" in done.stderr
     assert "testing" not in done.stdout + done.stderr
+    assert not list((tmp_path / ".zsync").glob("runs/*/manifest.json"))
+
+
+def test_a_missing_bucket_is_said_before_any_zoho_job_starts(s3, tmp_path) -> None:
+    example_in(tmp_path, f"s3://{s3.bucket}-missing/exports")
+    done = run(tmp_path, s3.env, "--output", "json")
+    assert done.returncode == 1, done.stderr
+    envelope = json.loads(done.stdout)
+    assert envelope["error"]["kind"] == "storage"
+    assert envelope["error"]["message"] == (
+        f"output_dir s3://{s3.bucket}-missing/exports can't be used: reaching "
+        f"s3://{s3.bucket}-missing/exports: FileNotFoundError: Not Found; no Zoho job was started"
+    )
+    assert not list((tmp_path / ".zsync").glob("runs/*/manifest.json"))
 
 
 def test_a_page_directory_written_as_a_url_lands_below_the_prefix(s3, tmp_path) -> None:

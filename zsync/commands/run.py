@@ -22,6 +22,7 @@ from zsync.errors import ExitCode, SpecError, UsageError
 from zsync.http.limits import limits_for
 from zsync.interrupts import RunInterrupts
 from zsync.manifest import manifest_path
+from zsync.places import check_output_storage
 from zsync.plan import Plan, build_plan
 from zsync.products import CALL_KINDS, tightest
 from zsync.progress import HEARTBEAT_EVERY, LogFormat, Progress, display_for
@@ -198,6 +199,7 @@ async def _run(
             ):
                 redact.add_auth(run_spec)
                 plan = build_plan(run_spec, select, exclude)
+                await check_output_storage(run_spec, plan.jobs)
                 async with started_run(
                     plan,
                     state_dir,

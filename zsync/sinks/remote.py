@@ -57,6 +57,14 @@ class Storage:
         fs, path = url_to_fs(url, **self.options)
         return fs, path
 
+    def check(self, url: str) -> None:
+        """Ask for the bucket (container) `url` is in: one request, so a missing bucket, a
+        refusal or an endpoint that doesn't answer is known before Zoho does any work."""
+        fs, path = self.filesystem(url)
+        bucket = path.split("/", 1)[0]
+        with _translated(f"reaching {url}"):
+            fs.info(bucket)
+
     def put(self, local: Path, url: str) -> None:
         """Upload `local` to `url` in parts of bounded size; the object appears whole when
         the last part is in, or not at all."""
