@@ -127,6 +127,20 @@ async def test_full_refresh_exports_every_row_again(zoho: Harness) -> None:
     assert following.job("contacts")["incremental"]["previous"] == record["watermark"]
 
 
+async def test_full_refresh_of_selected_jobs_leaves_the_others_watermarks(
+    zoho: Harness,
+) -> None:
+    both = CONTACTS + CONTACTS.replace("contacts", "others")
+    assert (await zoho.run(both)).code == 0
+    full = await zoho.run(both, options=RunOptions(full_refresh=True), select=("contacts",))
+    assert full.code == 0, full.log
+    assert full.job("contacts")["incremental"]["full_refresh"] is True
+    after = await zoho.run(both)
+    contacts, others = (after.job(name)["incremental"] for name in ("contacts", "others"))
+    assert contacts["previous"] == full.job("contacts")["incremental"]["watermark"]
+    assert others["previous"] is not None and others["full_refresh"] is False
+
+
 async def test_changing_what_a_job_reads_starts_over_but_moving_its_output_does_not(
     zoho: Harness,
 ) -> None:
