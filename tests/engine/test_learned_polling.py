@@ -33,7 +33,9 @@ async def test_a_second_run_checks_where_the_first_saw_jobs_end(start, tmp_path)
     assert second.code == 0, second.log
 
     before, after = status_calls(first), status_calls(second)
-    assert statistics.mean(before) >= 4, before  # growing from 5 ms, without history
+    # Without history, checks start at 5 ms and grow: 5 by 0.1 s on an idle machine, fewer
+    # when each call is slow (a busy CI machine), never as few as with history.
+    assert statistics.mean(before) >= 3, before
     assert max(after) <= 2, after  # at the learned duration, and one just before it
     truth = zoho.emulator.ground_truth.analytics_view("Sales")
     for n in range(6):
@@ -46,8 +48,9 @@ async def test_a_second_run_checks_where_the_first_saw_jobs_end(start, tmp_path)
     finally:
         store.close()
     assert len(history) == 12
-    # About 0.1 s each (less the create call's own time: the job starts when Zoho gets it).
-    assert all(0.05 <= upper <= 0.2 for _, upper in history), history
+    # About 0.1 s each (less the create call's own time: the job starts when Zoho gets it;
+    # more when the check that saw it done came late on a busy machine).
+    assert all(0.05 <= upper <= 0.5 for _, upper in history), history
 
 
 def _keys(store: SqliteStore) -> set[str]:

@@ -167,13 +167,14 @@ async def test_jobs_are_queued_until_they_hold_a_slot(start, tmp_path) -> None:
 
     run, _ = await asyncio.gather(zoho.run(jobs), sample())
     assert run.code == 0, run.log
-    # Zoho jobs take ~500 ms here: for the first 250 ms after one runs, no slot is given back
-    # (a wide window: the sampler shares the event loop with the run, and CI machines are busy).
-    started = next(at for at, counts in seen if counts.get("running"))
-    early = [counts for at, counts in seen if started <= at < started + 0.25]
-    assert max(c.get("running", 0) for c in early) == 5
-    assert all(c.get("running", 0) + c.get("queued", 0) == 12 for c in early)
-    assert {"running": 5, "queued": 7} in early
+    # Zoho never had more than 5 of them live, and the run showed the other 7 as queued
+    # while it waited. (No times: the sampler shares the event loop with the run, and a busy
+    # CI machine stretches both. A job downloading has given its slot back but is still
+    # running, so the store's counts may show more than 5 running later on.)
+    assert zoho.emulator.peak_jobs("analytics.export") == 5
+    assert {"running": 5, "queued": 7} in [counts for _, counts in seen]
+    first = next(counts for _, counts in seen if counts.get("running"))
+    assert first.get("running", 0) + first.get("queued", 0) == 12
 
 
 async def test_a_full_cap_at_zoho_waits_for_a_slot(start, tmp_path) -> None:
