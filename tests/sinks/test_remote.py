@@ -107,6 +107,30 @@ def test_an_unreachable_endpoint_is_a_clear_transient_error(tmp_path) -> None:
         storage.put(source, "s3://b/a.csv")
 
 
+def test_the_bucket_check_says_missing_and_lets_a_refusal_pass(s3, monkeypatch) -> None:
+    Storage().check(f"s3://{s3.bucket}/exports")  # there: nothing said
+    with pytest.raises(ConfigError, match=r"reaching s3://.*-gone/exports: FileNotFoundError"):
+        Storage().check(f"s3://{s3.bucket}-gone/exports")
+
+    # A policy that allows writing below a prefix but not HeadBucket: S3 answers 403, which
+    # s3fs raises as PermissionError. The check can't tell, so it leaves it to the upload.
+    import s3fs
+
+    asked = []
+
+    async def refused(self: object, path: str, **kwargs: object) -> dict[str, object]:
+        asked.append(path)
+        raise PermissionError("Forbidden")
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_info", refused)
+    s3fs.S3FileSystem.clear_instance_cache()  # its sync methods are bound when it is made
+    try:
+        Storage().check(f"s3://{s3.bucket}/exports")
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()  # no refusing instance for later tests
+    assert asked == [s3.bucket]
+
+
 def test_a_url_whose_package_is_missing_names_the_extra(monkeypatch) -> None:
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     assert missing_backend("gs://bucket/x") is not None

@@ -58,12 +58,17 @@ class Storage:
         return fs, path
 
     def check(self, url: str) -> None:
-        """Ask for the bucket (container) `url` is in: one request, so a missing bucket, a
-        refusal or an endpoint that doesn't answer is known before Zoho does any work."""
+        """Ask for the bucket (container) `url` is in: one request, so a missing bucket or
+        an endpoint that doesn't answer is known before Zoho does any work. A refusal proves
+        nothing: a policy may let zsync write below its prefix and not describe the bucket
+        (S3's HeadBucket needs s3:ListBucket on the whole bucket); the upload will tell."""
         fs, path = self.filesystem(url)
         bucket = path.split("/", 1)[0]
         with _translated(f"reaching {url}"):
-            fs.info(bucket)
+            try:
+                fs.info(bucket)
+            except PermissionError:
+                return
 
     def put(self, local: Path, url: str) -> None:
         """Upload `local` to `url` in parts of bounded size; the object appears whole when
