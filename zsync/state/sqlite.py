@@ -491,22 +491,16 @@ def _use_wal(db: sqlite3.Connection) -> None:
     pause = 0.005
     while True:
         try:
-            if _journal_mode(db, "PRAGMA journal_mode") == "wal":
-                return
-            # SQLite answers the mode it kept when it couldn't change it.
-            if _journal_mode(db, "PRAGMA journal_mode = WAL") == "wal":
-                return
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                # A file system without WAL support keeps the old mode, without an error:
+                # the store works on in it, as SQLite does.
+                db.execute("PRAGMA journal_mode = WAL")
+            return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
-        if time.monotonic() >= deadline:
-            raise sqlite3.OperationalError("database is locked (couldn't switch it to WAL)")
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
-
-
-def _journal_mode(db: sqlite3.Connection, pragma: str) -> str:
-    return str(db.execute(pragma).fetchone()[0]).lower()
 
 
 def _put_watermark(db: sqlite3.Connection, change: WatermarkPut) -> None:
