@@ -196,6 +196,10 @@ def test_a_run_on_another_host_that_lost_its_lock_never_finished(tmp_path: Path)
     assert "never finished: it no longer holds its job file's run lock (on builder)" in done.output
     report = json.loads(_cli("status", "--state-dir", str(state_dir), "--output", "json").output)
     assert report["still_running"] is False
+    listed = _cli("runs", "--state-dir", str(state_dir))
+    assert _line(listed.output, UNFINISHED).split()[4:6] == ["running", "(gone)"]
+    [run] = json.loads(_cli("runs", "--state-dir", str(state_dir), "--output", "json").output)
+    assert run["still_running"] is False
 
 
 @pytest.mark.parametrize(
@@ -327,9 +331,11 @@ def test_runs_json(state_dir: Path) -> None:
         "outcome": "failed",
         "jobs": {"succeeded": 1, "failed": 1, "skipped": 1},
         "job_file": str(state_dir.parent / "jobs.yaml"),
+        "still_running": None,
     }
     assert listed[0]["duration_seconds"] is None
     assert listed[0]["jobs"] == {"running": 1, "queued": 1}
+    assert listed[0]["still_running"] is True  # on builder, holding its job file's lock
 
 
 def test_runs_without_a_store_creates_none(tmp_path: Path) -> None:
