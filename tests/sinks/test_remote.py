@@ -107,6 +107,30 @@ def test_an_unreachable_endpoint_is_a_clear_transient_error(tmp_path) -> None:
         storage.put(source, "s3://b/a.csv")
 
 
+def test_an_upload_counts_only_once_the_store_shows_it_whole(s3, tmp_path, monkeypatch) -> None:
+    # Another writer at the same key between the upload and the check: the store's size
+    # isn't what was sent, and the result fails instead of passing as this one.
+    import s3fs
+
+    source = tmp_path / "a.csv"
+    source.write_bytes(CSV)
+    url = f"s3://{s3.bucket}/exports/a.csv"
+    Storage().put(source, url)  # whole: nothing said
+    uploaded = s3fs.S3FileSystem._put_file
+
+    async def then_overwritten(self, lpath, rpath, **kwargs):  # type: ignore[no-untyped-def]
+        await uploaded(self, lpath, rpath, **kwargs)
+        s3.client.put_object(Bucket=s3.bucket, Key="exports/a.csv", Body=b"x")
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_put_file", then_overwritten)
+    s3fs.S3FileSystem.clear_instance_cache()  # its sync methods are bound when it is made
+    try:
+        with pytest.raises(TransientError, match=r"holds 1 bytes there, not the \d+ sent"):
+            Storage().put(source, url)
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+
+
 def test_the_bucket_check_says_missing_and_lets_a_refusal_pass(s3, monkeypatch) -> None:
     Storage().check(f"s3://{s3.bucket}/exports")  # there: nothing said
     with pytest.raises(ConfigError, match=r"reaching s3://.*-gone/exports: FileNotFoundError"):

@@ -81,6 +81,14 @@ class Storage:
             # gcsfs and adlfs stream in parts of their own, bounded sizes.
             fs.put_file(str(local), path, **(bounded if "s3" in _protocols(fs) else {}))
             fs.invalidate_cache(posixpath.dirname(path))
+            # The upload counts once the store shows the object whole: a part lost on the way
+            # or another writer at the same key would otherwise pass as this result.
+            stored = fs.info(path).get("size")
+        if stored != size:
+            raise TransientError(
+                f"uploading to {url}: the store holds {stored} bytes there, not the {size} "
+                "sent (another writer at the same key?)"
+            )
 
     def put_pages(self, local: Path, url: str) -> None:
         """Upload a directory of pages below `url/`, then remove pages an earlier, longer
