@@ -85,6 +85,21 @@ def test_an_object_is_downloaded_to_a_private_file(s3, tmp_path) -> None:
     assert local.stat().st_mode & 0o777 == 0o600
 
 
+def test_a_download_cut_short_is_not_taken_for_the_file(s3, tmp_path, monkeypatch) -> None:
+    import s3fs
+
+    body = CSV * 1000
+    s3.client.put_object(Bucket=s3.bucket, Key="in/leads.csv", Body=body)
+    fetch = s3fs.core.S3File._fetch_range
+
+    def cut(self, start: int, end: int) -> bytes:  # type: ignore[no-untyped-def]
+        return b"" if start >= len(body) // 2 else fetch(self, start, min(end, len(body) // 2))
+
+    monkeypatch.setattr(s3fs.core.S3File, "_fetch_range", cut)
+    with pytest.raises(TransientError, match=rf"got {len(body) // 2} bytes of the {len(body)}"):
+        Storage().get(f"s3://{s3.bucket}/in/leads.csv", tmp_path / "leads.csv")
+
+
 def test_a_missing_object_or_bucket_is_the_configurations_to_fix(s3, tmp_path) -> None:
     with pytest.raises(ConfigError, match="reading s3://"):
         Storage().get(f"s3://{s3.bucket}/nothing.csv", tmp_path / "x.csv")

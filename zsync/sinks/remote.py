@@ -123,8 +123,16 @@ class Storage:
                 fs.open(path, "rb", block_size=CHUNK) as source,
                 os.fdopen(os.open(local, flags, 0o600), "wb") as target,
             ):
+                expected = source.size  # the object's size when it was opened
+                received = 0
                 while chunk := source.read(CHUNK):
                     target.write(chunk)
+                    received += len(chunk)
+        # A download cut short must not be imported as if it were the file.
+        if expected is not None and received != expected:
+            raise TransientError(
+                f"reading {url}: got {received} bytes of the {expected} the object holds"
+            )
 
     def digest(self, url: str) -> str | None:
         """The sha256 a run records for an output (atomic.digest's, for an object or a
