@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -200,6 +202,31 @@ def test_a_run_on_another_host_that_lost_its_lock_never_finished(tmp_path: Path)
     assert _line(listed.output, UNFINISHED).split()[4:6] == ["running", "(gone)"]
     [run] = json.loads(_cli("runs", "--state-dir", str(state_dir), "--output", "json").output)
     assert run["still_running"] is False
+
+
+def test_a_run_whose_pid_another_process_took_never_finished(tmp_path: Path) -> None:
+    # The run died on this host and its pid went to a live process (this one); the lock
+    # says when the run's process started, which this one didn't.
+    run = _run(tmp_path, UNFINISHED, "2025-03-02T09:00:00.000000Z")
+    here = replace(run, pid=os.getpid(), host=socket.gethostname())
+    state_dir = tmp_path / ".zsync"
+    store = SqliteStore(state_dir / "state.db")
+    try:
+        store.apply([RunPut(here)])
+        store.acquire_lock(replace(holder_of(here), process_start="1"), lambda _: True)
+    finally:
+        store.close()
+    done = _cli("status", "--state-dir", str(state_dir))
+    assert done.exit_code == 0, done.output
+    assert f"never finished: its process (pid {os.getpid()} on " in done.output
+
+    store = SqliteStore(state_dir / "state.db")
+    try:  # the same run, with the lock telling this process's own start: alive
+        store.release_lock(here.scope, here.run_id)
+        store.acquire_lock(replace(holder_of(here), process_start=None), lambda _: True)
+    finally:
+        store.close()
+    assert ", still running (" in _cli("status", "--state-dir", str(state_dir)).output
 
 
 @pytest.mark.parametrize(

@@ -155,20 +155,27 @@ def still_running(store: StateStore, run: RunRecord) -> Liveness | None:
     another host (a shared store) while it keeps renewing its job file's run lock."""
     if run.outcome != "running":
         return None
-    holder = LockHolder(run.scope, run.run_id, run.pid, run.host, run.started_at)
+    lock = store.run_lock(run.scope)
+    held = lock is not None and lock.holder.run_id == run.run_id
     if run.host == socket.gethostname():
+        # The lock's holder also knows when its process started: a pid reused since by
+        # another process doesn't pass for the run.
+        holder = lock.holder if lock is not None and held else _holder_of(run)
         if alive(holder):
             return Liveness(True, "")
         return Liveness(False, f"its process (pid {run.pid} on {run.host}) is gone")
-    silence = store.lock_silence(run.scope, run.run_id)
-    if silence is None:
+    if lock is None or not held:
         return Liveness(False, f"it no longer holds its job file's run lock (on {run.host})")
-    if silence > LOCK_TTL:
-        quiet = duration_text(silence)
-        return Liveness(False, f"its run lock on {run.host} wasn't renewed for {quiet}")
-    if silence == 0.0:  # a local file: no renewals to tell of
+    if lock.silence is None:  # a local file: no renewals to tell of
         return Liveness(True, f"on {run.host}, holding its run lock")
-    return Liveness(True, f"on {run.host}, its run lock renewed {duration_text(silence)} ago")
+    if lock.silence > LOCK_TTL:
+        quiet = duration_text(lock.silence)
+        return Liveness(False, f"its run lock on {run.host} wasn't renewed for {quiet}")
+    return Liveness(True, f"on {run.host}, its run lock renewed {duration_text(lock.silence)} ago")
+
+
+def _holder_of(run: RunRecord) -> LockHolder:
+    return LockHolder(run.scope, run.run_id, run.pid, run.host, run.started_at)
 
 
 def job_table(jobs: dict[str, JobRecord]) -> str:

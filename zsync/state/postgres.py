@@ -54,6 +54,7 @@ from zsync.state.store import (
     LOCK_TTL,
     Change,
     DurationPut,
+    HeldLock,
     JobPut,
     LockResult,
     RemotePut,
@@ -216,13 +217,16 @@ class PostgresStore:
                 (scope, run_id),
             )
 
-    def lock_silence(self, scope: str, run_id: str) -> float | None:
+    def run_lock(self, scope: str) -> HeldLock | None:
         rows = self._read(
-            "SELECT extract(epoch FROM now() - renewed_at) FROM zsync_locks "
-            "WHERE scope = %s AND holder::json->>'run_id' = %s",
-            (scope, run_id),
+            "SELECT holder, extract(epoch FROM now() - renewed_at) FROM zsync_locks "
+            "WHERE scope = %s",
+            (scope,),
         )
-        return max(0.0, float(rows[0][0])) if rows else None
+        if not rows:
+            return None
+        holder, silence = rows[0]
+        return HeldLock(holder_from_dict(json.loads(holder)), max(0.0, float(silence)))
 
     def end_run(self, run_id: str, outcome: Outcome, exit_code: int | None, at: str) -> None:
         run = self.run(run_id)

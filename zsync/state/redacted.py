@@ -18,6 +18,7 @@ from zsync.state.records import JobRecord, LandedImport, LockHolder, Outcome, Ru
 from zsync.state.store import (
     Change,
     DurationPut,
+    HeldLock,
     JobPut,
     LockResult,
     RemotePut,
@@ -45,8 +46,8 @@ class RedactedStore:
     def release_lock(self, scope: str, run_id: str) -> None:
         self.store.release_lock(scope, run_id)
 
-    def lock_silence(self, scope: str, run_id: str) -> float | None:
-        return self.store.lock_silence(scope, run_id)
+    def run_lock(self, scope: str) -> HeldLock | None:
+        return self.store.run_lock(scope)
 
     def run(self, run_id: str) -> RunRecord | None:
         return self.store.run(run_id)

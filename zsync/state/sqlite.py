@@ -42,6 +42,7 @@ from zsync.state.store import (
     DURATIONS_KEPT,
     Change,
     DurationPut,
+    HeldLock,
     JobPut,
     LockResult,
     RemotePut,
@@ -294,10 +295,9 @@ class SqliteStore:
             if row and json.loads(row[0]).get("run_id") == run_id:
                 db.execute("DELETE FROM locks WHERE scope = ?", (scope,))
 
-    def lock_silence(self, scope: str, run_id: str) -> float | None:
+    def run_lock(self, scope: str) -> HeldLock | None:
         rows = self._read("SELECT holder FROM locks WHERE scope = ?", (scope,))
-        held = bool(rows) and json.loads(rows[0][0]).get("run_id") == run_id
-        return 0.0 if held else None
+        return HeldLock(holder_from_dict(json.loads(rows[0][0])), None) if rows else None
 
     # -- shared by the runners on this store --------------------------------------------------
 

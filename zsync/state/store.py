@@ -80,6 +80,13 @@ LOCK_RENEW_EVERY = 30.0
 LOCK_TTL = 120.0
 
 
+class HeldLock(NamedTuple):
+    holder: LockHolder
+    # Seconds since the holder last renewed it (a shared store); None where holders renew
+    # nothing (a local file: they are on this host, checked by pid).
+    silence: float | None
+
+
 class LockResult(NamedTuple):
     acquired: bool
     holder: LockHolder | None  # who holds it now when refused; whom we took it from if not
@@ -100,11 +107,9 @@ class StateStore(Protocol):
     def release_lock(self, scope: str, run_id: str) -> None:
         """Give the lock up, if `run_id` still holds it."""
 
-    def lock_silence(self, scope: str, run_id: str) -> float | None:
-        """Seconds since `run_id`, holding the run lock of `scope`, last renewed it; None when
-        it doesn't hold it. zsync status tells a run on another host that died from one still
-        going by this. A local file's holders are on this host (checked by pid) and renew
-        nothing: 0.0 while the lock is theirs."""
+    def run_lock(self, scope: str) -> HeldLock | None:
+        """Who holds the run lock of `scope` now, if anyone: zsync status tells a run that
+        died from one still going by it."""
 
     def run(self, run_id: str) -> RunRecord | None: ...
 
