@@ -139,6 +139,11 @@ class ResultExpired(RemoteError):
     pass
 
 
+class CursorExpired(RemoteError):
+    """A page's cursor died before the page was asked for (Creator's live 15 minutes): the
+    export starts again from its first page."""
+
+
 class GarbageReply(RemoteError):
     def __init__(
         self, message: str, *, code: str | None = "BAD_REPLY", status: int | None = None

@@ -4,6 +4,11 @@ A concurrency slot is held from just before the create call until the remote job
 terminal state, so no more jobs run at Zoho than the organisation allows; downloads happen
 outside the slot. A result that expired before it was fetched is exported again, once.
 
+A chained export (Creator: each batch is asked for with the cursor of the one before, dead
+after 15 minutes) holds its slot from the first batch to the last, downloads included, so its
+next create never queues behind other jobs' first ones; should a cursor die all the same, the
+export starts again from the first batch (CURSOR_STARTS in all).
+
 On resume, a page whose Zoho job id is known (same job definition) is polled and downloaded,
 never created again; only a page whose create answer died with the killed process, or whose
 result expired, is created anew.
@@ -12,13 +17,14 @@ result expired, is created anew.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from zsync.creates import create_recorded
 from zsync.downloads import checked_download
-from zsync.errors import RemoteJobFailed, ResultExpired
+from zsync.errors import CursorExpired, RemoteJobFailed, ResultExpired
 from zsync.polling import Timed, poll_until_done
 from zsync.progress import JobProgress
 from zsync.providers.base import Page, Provider, Status
@@ -37,6 +43,9 @@ COPY_CHUNK = 1 << 20
 REREAD_LIMIT = 64 * 1024 * 1024  # results up to this size are read twice where Zoho can't vouch
 MAX_REREADS = 4
 DEAD_STATES = frozenset({"failed", "not_found", "expired"})
+# Starts of a chained export (Creator) whose cursor may die before its next page is asked
+# for: the first, then again from the first page.
+CURSOR_STARTS = 3
 
 
 @dataclass
@@ -54,35 +63,64 @@ class ExportRun:
     storage: Storage | None = None  # where a URL destination lives
 
     async def run(self) -> OutputRecord:
-        per_page = (self.job.output or "").endswith("/")
-        writer = writer_for(
+        for start in range(1, CURSOR_STARTS + 1):
+            writer = self._writer()
+            try:
+                # A chained job keeps its slot from the first page to the last (see
+                # Provider.chained); every other job holds it for each page's Zoho job.
+                if self.provider.chained:
+                    self.progress.phase("waiting for a slot")
+                async with self.slot if self.provider.chained else contextlib.nullcontext():
+                    output = await self._pages(writer, reuse=start == 1)
+            except CursorExpired as exc:
+                writer.abort()
+                if start == CURSOR_STARTS:
+                    raise CursorExpired(
+                        f"{exc}; it died {CURSOR_STARTS} times, so the job stops: fewer jobs "
+                        "of this organisation at once (limits.exports) leave each more room",
+                        code=exc.code,
+                        status=exc.status,
+                    ) from None
+                # The pages so far are dropped: a new first page brings a live cursor.
+                self.progress(f"{exc}; exporting again from the first page")
+                self.recorder.update_job(self.job.name, re_exported=True)
+                continue
+            except BaseException:
+                writer.abort()
+                raise
+            return OutputRecord(
+                str(output.path), output.bytes, output.rows, output.sha256, output.pages
+            )
+        raise AssertionError("unreachable")
+
+    def _writer(self) -> ResultWriter:
+        return writer_for(
             self.destination,
             self.provider.kind,
-            per_page=per_page,
+            per_page=(self.job.output or "").endswith("/"),
             root=self.root,
             scratch=self.scratch,
             storage=self.storage,
             delimiter=self.job.field_delimiter,
         )
-        try:
-            page: Page | None = self.provider.first_page()
-            output: Output | None = None
-            while page is not None:
-                status, headers, output = await self._page(page, writer)
-                page = self.provider.next_page(status, headers)
-            assert output is not None, "the last page commits the result"
-        except BaseException:
-            writer.abort()
-            raise
-        return OutputRecord(
-            str(output.path), output.bytes, output.rows, output.sha256, output.pages
-        )
+
+    async def _pages(self, writer: ResultWriter, *, reuse: bool) -> Output:
+        """Every page in turn into `writer`, committed after the last. `reuse`: poll Zoho
+        jobs an earlier try left instead of creating them again (not after a dead cursor:
+        those jobs' cursors are as dead)."""
+        page: Page | None = self.provider.first_page()
+        output: Output | None = None
+        while page is not None:
+            status, headers, output = await self._page(page, writer, reuse=reuse)
+            page = self.provider.next_page(status, headers)
+        assert output is not None, "the last page commits the result"
+        return output
 
     async def _page(
-        self, page: Page, writer: ResultWriter
+        self, page: Page, writer: ResultWriter, *, reuse: bool
     ) -> tuple[Status, Mapping[str, str], Output | None]:
         for attempt in (1, 2):
-            remote_id, status = await self._remote_job(page, reuse=attempt == 1)
+            remote_id, status = await self._remote_job(page, reuse=reuse and attempt == 1)
             if status.state == "failed":
                 raise RemoteJobFailed(
                     f"the {self.provider_name} job {remote_id} ended {status.remote}"
@@ -119,8 +157,9 @@ class ExportRun:
     async def _remote_job(self, page: Page, *, reuse: bool) -> tuple[str, Status]:
         name = self.job.name
         self.progress.page(page.number)
-        self.progress.phase("waiting for a slot")
-        async with self.slot:
+        if not self.provider.chained:
+            self.progress.phase("waiting for a slot")
+        async with contextlib.nullcontext() if self.provider.chained else self.slot:
             known = self._known(page) if reuse else None
             if known is not None:
                 index, remote_id = known

@@ -38,6 +38,7 @@ JOB_CODES: dict[str, State] = {
 class AnalyticsExportProvider:
     zipped = False
     reread = True  # no ZIP, no record count: see Provider.reread
+    chained = False
 
     def __init__(self, session: ZohoSession, export: AnalyticsExport) -> None:
         self.session = session

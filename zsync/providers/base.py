@@ -43,9 +43,18 @@ class Provider(Protocol):
         a ZIP (whose CRC covers the data) nor a record count to check it against."""
         ...
 
+    @property
+    def chained(self) -> bool:
+        """Whether each page is asked for with a cursor that dies soon after the page before
+        it (Creator's, 15 minutes): the job then keeps its slot from the first page to the
+        last, so its next create never queues behind other jobs' first ones."""
+        ...
+
     def first_page(self) -> Page: ...
 
-    async def create(self, page: Page) -> str: ...
+    async def create(self, page: Page) -> str:
+        """Start the job of `page`; raises CursorExpired when `page`'s cursor is dead."""
+        ...
 
     async def status(self, remote_id: str) -> Status: ...
 

@@ -28,6 +28,7 @@ PATHS = {"crm": "/crm/bulk/v8/read", "bigin": "/bigin/bulk/v1/read"}
 class BulkReadProvider:
     zipped = True
     reread = False
+    chained = False
 
     def __init__(self, session: ZohoSession, export: BulkReadExport) -> None:
         self.session = session

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zsync.errors import RemoteError, ResultExpired
+from zsync.errors import CursorExpired, RemoteError, ResultExpired
 from zsync.http.session import ZohoSession
 from zsync.providers.base import Page, State, Status, canonical, get_status
 from zsync.providers.replies import count, mapping, optional_mapping, remote_id, text
@@ -19,11 +19,13 @@ STATES: dict[str, State] = {
     "Failed": "failed",
 }
 SUCCESS = 3000
+CURSOR_EXPIRED = "2970"
 
 
 class CreatorExportProvider:
     zipped = True
     reread = False
+    chained = True  # a batch's record cursor lives 15 minutes
     kind: FileKind = "csv"
 
     def __init__(self, session: ZohoSession, export: CreatorExport) -> None:
@@ -51,10 +53,20 @@ class CreatorExportProvider:
                 query["criteria"] = self.export.criteria
             if self.export.fields:
                 query["fields"] = list(self.export.fields)
-        reply = await self.session.request(
-            "POST", self.url, json_body={"query": query}, kind="create"
-        )
-        return remote_id(_details(reply.body).get("id"), "details.id")
+        try:
+            reply = await self.session.request(
+                "POST", self.url, json_body={"query": query}, kind="create"
+            )
+            return remote_id(_details(reply.body).get("id"), "details.id")
+        except RemoteError as exc:
+            if page.token and _cursor_refused(exc):
+                raise CursorExpired(
+                    f"Zoho Creator refused the next batch's record cursor: {exc} (a cursor "
+                    "lives 15 minutes)",
+                    code=exc.code,
+                    status=exc.status,
+                ) from exc
+            raise
 
     async def status(self, remote_id: str) -> Status:
         reply = await get_status(self.session, f"{self.url}/{remote_id}")
@@ -93,6 +105,12 @@ class CreatorExportProvider:
             return status.next
         cursor = headers.get("recordCursor") or headers.get("record_cursor")
         return Page(token=cursor) if cursor else None
+
+
+def _cursor_refused(exc: RemoteError) -> bool:
+    # 2970 is the emulator's code for it; Zoho's own isn't documented, so a refusal that
+    # names the cursor counts as well.
+    return exc.code == CURSOR_EXPIRED or "cursor" in str(exc).lower()
 
 
 def _details(body: Any) -> dict[str, Any]:
