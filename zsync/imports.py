@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from zsync.creates import create_recorded
 from zsync.downloads import checked_download
@@ -34,7 +34,12 @@ from zsync.errors import (
 from zsync.fingerprints import IDEMPOTENT_MODES
 from zsync.polling import Timed, poll_until_done
 from zsync.progress import JobProgress
-from zsync.providers.analytics_import import AnalyticsImportProvider, ImportStatus, multipart
+from zsync.providers.analytics_import import (
+    AnalyticsImportProvider,
+    ImportStatus,
+    multipart,
+    recorded_status,
+)
 from zsync.providers.bulk_write import (
     MAX_FILE_BYTES,
     MAX_RECORDS_PER_FILE,
@@ -55,6 +60,7 @@ from zsync.timings import Timings
 
 COPY_CHUNK = 1 << 20
 DEAD_STATES = frozenset({"failed", "not_found", "expired"})
+GONE_STATES = frozenset({"not_found", "expired"})  # Zoho no longer knows the job
 S = TypeVar("S", ImportStatus, WriteStatus)
 
 
@@ -72,11 +78,24 @@ class Earlier(NamedTuple):
 
     @property
     def landed(self) -> bool:
-        return self.remote.id is not None and self.remote.last_state == "completed"
+        # Seen completed once is landed for good: Zoho forgetting the job later (an import's
+        # summary is kept one hour) takes no row back.
+        return self.remote.id is not None and any(
+            change.state == "completed" for change in self.remote.states
+        )
 
     @property
     def alive(self) -> bool:
         return self.remote.id is not None and self.remote.last_state not in DEAD_STATES
+
+    @property
+    def vanished(self) -> bool:
+        """Created, then gone from Zoho before any try saw it end: its rows may have landed."""
+        return (
+            self.remote.id is not None
+            and not any(change.state in ("completed", "failed") for change in self.remote.states)
+            and self.remote.last_state in GONE_STATES
+        )
 
 
 class AlreadyImported(Exception):
@@ -252,8 +271,12 @@ class ImportRun:
         part: Part,
         earlier: Earlier,
         status: Callable[[str], Awaitable[S]],
+        where: str,
+        recorded: Callable[[dict[str, Any]], S] | None = None,
     ) -> tuple[str, S]:
-        """Wait for a part's Zoho job that an earlier try created (or read its end again)."""
+        """Wait for a part's Zoho job that an earlier try created (or read its end again).
+        `recorded` makes a status of the summary recorded when the part landed, for a job
+        Zoho has forgotten since."""
         job_id = earlier.remote.id
         assert job_id is not None
         self.progress.part(part.number, len(layout.parts))
@@ -268,6 +291,26 @@ class ImportRun:
                 self.seen(earlier.position),
                 waiting=self.progress.next_check,
             )
+        if result.state in GONE_STATES:
+            gone = f"Zoho no longer has its job {job_id} ({result.remote})"
+            if not earlier.landed:
+                raise self.unknown(layout, part, where, f"{gone}, and no try saw it end")
+            summary = earlier.remote.summary
+            if recorded is None or summary is None:
+                raise self.failed(
+                    layout,
+                    part,
+                    job_id,
+                    f"it landed in an earlier try, but {gone}, so its results can't be read "
+                    "again (its rows are not sent again)",
+                    result.remote,
+                    landed=True,
+                )
+            self.progress(
+                f"part {part.number}/{len(layout.parts)}: {gone}; it landed in an earlier try, "
+                "whose summary counts"
+            )
+            return job_id, recorded(summary)
         if result.state != "completed":
             raise self.failed(layout, part, job_id, result.error or result.remote, result.remote)
         return job_id, result
@@ -275,13 +318,23 @@ class ImportRun:
     def check_unknown(
         self, layout: Layout, part: Part, earlier: Earlier, where: str, safe: bool
     ) -> None:
-        """A part whose create answer died with an earlier try: resend only if harmless."""
-        if earlier.remote.outcome_unknown and not safe and not self.reimport:
+        """A part whose create answer died with an earlier try, or whose Zoho job vanished
+        before any try saw it end: resend only if harmless."""
+        if safe or self.reimport:
+            return
+        if earlier.remote.outcome_unknown:
             raise self.unknown(
                 layout,
                 part,
                 where,
                 "an earlier try sent its create call and never heard the answer",
+            )
+        if earlier.vanished:
+            raise self.unknown(
+                layout,
+                part,
+                where,
+                f"Zoho no longer has its job {earlier.remote.id}, and no try saw it end",
             )
 
     def seen(self, index: int) -> Callable[[ImportStatus | WriteStatus], None]:
@@ -324,17 +377,21 @@ class ImportRun:
         remote_id: str | None,
         detail: str | None,
         code: str | None = None,
+        *,
+        landed: bool = False,  # the part itself landed (only its end can't be read)
     ) -> RemoteError:
         first = layout.rows_before(part.number) + 1
-        landed = layout.rows_before(part.number)
+        last = first + part.rows - 1
+        landed_rows = last if landed else layout.rows_before(part.number)
         job = f", Zoho job {remote_id}" if remote_id else ""
+        landed_parts = part.number if landed else part.number - 1
         return RemoteJobFailed(
-            f"part {part.number} of {len(layout.parts)} (rows {first}-{first + part.rows - 1}"
+            f"part {part.number} of {len(layout.parts)} (rows {first}-{last}"
             f"{job}) failed"
             + (f": {detail}" if detail else "")
             + (
-                f"; rows 1-{landed} (parts 1-{part.number - 1}) had landed"
-                if landed
+                f"; rows 1-{landed_rows} (parts 1-{landed_parts}) had landed"
+                if landed_rows
                 else "; no row landed"
             ),
             code=code,
@@ -371,7 +428,9 @@ class AnalyticsImportRun(ImportRun):
             target = None if creating and part.number == 1 else view_id
             before = earlier.get(part.number)
             if before is not None and (before.landed or before.alive):
-                _, status = await self.follow_part(layout, part, before, self.provider.status)
+                _, status = await self.follow_part(
+                    layout, part, before, self.provider.status, where, recorded_status
+                )
                 index = before.position
             else:
                 # A lone truncateadd part gives the same table however often it runs; creating
@@ -448,7 +507,9 @@ class BulkWriteRun(ImportRun):
     ) -> None:
         where = f"the bulk write jobs of CRM module '{self.provider.action.module}'"
         if before is not None and (before.landed or before.alive):
-            job_id, status = await self.follow_part(layout, part, before, self.provider.status)
+            job_id, status = await self.follow_part(
+                layout, part, before, self.provider.status, where
+            )
             index = before.position
         else:
             if before is not None:

@@ -4,6 +4,8 @@ both state stores (the SQLite file and PostgreSQL): what they promise doesn't de
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import time
 
 import aiohttp
@@ -40,6 +42,21 @@ async def _cut_short_after_part_one(zoho, jobs: str):
 
     failed, _ = await asyncio.gather(zoho.run(jobs), fail_part_two())
     return failed
+
+
+THREE_PARTS = """\
+load:
+  import: {to: analytics, table: Customers, file: c.csv, max_part_size: 1024}
+"""
+
+
+async def _part_one_of_three_landed(start, tmp_path):
+    """An emulator, and a failed run of THREE_PARTS (60 rows) whose part 1 landed."""
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    failed = await _cut_short_after_part_one(zoho, THREE_PARTS)
+    assert failed.job("load")["imported"]["parts_landed"] == 1
+    return zoho, failed
 
 
 def _count(rows, prefix: str) -> int:
@@ -232,15 +249,8 @@ async def test_a_rerun_of_a_crm_insert_writes_nothing_twice(zoho) -> None:
 
 
 async def test_a_file_changed_after_some_of_its_rows_landed_is_refused(start, tmp_path) -> None:
-    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
-    write_csv(zoho.tmp / "out/c.csv", customers(60))
-    jobs = """\
-        load:
-          import: {to: analytics, table: Customers, file: c.csv, max_part_size: 1024}
-        """
-
-    failed = await _cut_short_after_part_one(zoho, jobs)
-    assert failed.job("load")["imported"]["parts_landed"] == 1
+    zoho, failed = await _part_one_of_three_landed(start, tmp_path)
+    jobs = THREE_PARTS
     write_csv(zoho.tmp / "out/c.csv", customers(60, note=" edited"))
     resumed = await zoho.run(jobs, resume=failed.run_id)
     assert resumed.code == 1
@@ -267,3 +277,47 @@ async def test_a_resumed_truncateadd_whose_part_failed_starts_over(start, tmp_pa
     await asyncio.sleep(0.1)
     rows = [r["Customer"] for r in zoho.emulator.rows("analytics", "Customers")]
     assert rows == [f"Import {i}" for i in range(60)]  # truncated once more, every row once
+
+
+async def test_a_part_that_landed_hours_ago_is_never_sent_again(start, tmp_path) -> None:
+    """Zoho keeps an import job's summary one hour: resumed later, a part that landed finds
+    its job gone. It landed all the same: its recorded summary counts, and it is never sent
+    again, however often the run is resumed."""
+    zoho, _ = await _part_one_of_three_landed(start, tmp_path)
+    jobs = THREE_PARTS
+    zoho.emulator.clock.jump(2 * 3600)  # type: ignore[attr-defined]
+    for _ in range(2):
+        resumed = await zoho.run(jobs, resume="latest")
+        # Each row at most once, whatever each try ended with.
+        imported = _count(zoho.emulator.rows("analytics", "Customers"), "Import")
+        assert imported <= 60, (imported, resumed.log)
+    assert resumed.code == 0, resumed.log
+    assert resumed.job("load")["imported"]["rows_landed"] == 60
+    assert imported == 60
+
+
+async def test_a_part_whose_job_vanished_unseen_is_not_sent_again(start, tmp_path) -> None:
+    """A run stopped while a part's Zoho job ran, resumed hours later: Zoho no longer knows
+    the job, and no try saw it end, so whether its rows landed can't be known. The part is
+    not sent again (the job says what to check and how to send it anyway), on each resume."""
+    config = dataclasses.replace(EmulatorConfig(time_scale=20.0), job_seconds=(40.0, 40.0))
+    zoho = await start(config, tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    jobs = THREE_PARTS
+    run = asyncio.create_task(zoho.run(jobs))
+    while zoho.emulator.creates("analytics.import") < 1:
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.3)  # its answer is recorded; the job runs 2 s
+    run.cancel()  # part 1's job runs on at Zoho, unseen
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    await asyncio.sleep(40.0 / 20.0 + 0.2)  # it ends there, and its rows land
+    zoho.emulator.clock.jump(2 * 3600)  # type: ignore[attr-defined]
+    for _ in range(2):
+        resumed = await zoho.run(jobs, resume="latest")
+        assert resumed.code == 1, resumed.log
+        message = resumed.job("load")["error"]["message"]
+        assert "no longer has its job" in message and "no try saw it end" in message, message
+        assert "--reimport load" in message
+        assert zoho.emulator.creates("analytics.import") == 1  # never sent again
+    assert _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 27

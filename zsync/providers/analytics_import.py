@@ -97,14 +97,20 @@ class AnalyticsImportProvider:
             error = text(data.get("jobStatus"), "data.jobStatus") if state == "failed" else None
             return ImportStatus(state, str(code), error=error)
         summary = {k: v for k, v in data.items() if k not in ("jobId", "jobCode", "jobStatus")}
-        counts = optional_mapping(summary.get("importSummary"), "data.importSummary")
-        return ImportStatus(
-            state,
-            str(code),
-            summary,
-            total=count(counts.get("totalRowCount"), "data.importSummary.totalRowCount"),
-            succeeded=count(counts.get("successRowCount"), "data.importSummary.successRowCount"),
-        )
+        return recorded_status(summary, str(code))
+
+
+def recorded_status(summary: dict[str, Any], remote: str = "COMPLETED") -> ImportStatus:
+    """A completed import's status from its summary (as a status answer held it, or as the
+    state store recorded it when the part landed: Zoho keeps it one hour)."""
+    counts = optional_mapping(summary.get("importSummary"), "data.importSummary")
+    return ImportStatus(
+        "completed",
+        remote,
+        summary,
+        total=count(counts.get("totalRowCount"), "data.importSummary.totalRowCount"),
+        succeeded=count(counts.get("successRowCount"), "data.importSummary.successRowCount"),
+    )
 
 
 def multipart(
