@@ -18,6 +18,10 @@ from zsync.sizes import parse_size
 DEFAULT_POLL = {"first": 1.0, "max": 30.0, "timeout": 7200.0}
 DEFAULT_RETRY = {"attempts": 5, "backoff": 1.0}
 DEFAULT_OUTPUT_DIR = "exports"
+# Zoho Analytics imports "a maximum file size of 100 MB" (seed 001), without saying whether a
+# MB is 10^6 or 2^20 bytes: parts are cut at 100,000,000 bytes by default, within either
+# reading (max_part_size may go up to 104,857,600 where the larger is known to pass).
+ANALYTICS_PART_SIZE = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ class AnalyticsImport:
     date_format: str | None = None
     delimiter: str = "comma"
     quoted: str = "double"
-    max_part_size: int = 100 * 1024 * 1024
+    max_part_size: int = ANALYTICS_PART_SIZE
 
 
 @dataclass(frozen=True)
@@ -421,7 +425,7 @@ def _import(raw: Mapping[str, Any]) -> Import:
         date_format=raw.get("date_format"),
         delimiter=raw.get("delimiter", "comma"),
         quoted=raw.get("quoted", "double"),
-        max_part_size=raw.get("max_part_size", 100 * 1024 * 1024),
+        max_part_size=raw.get("max_part_size", ANALYTICS_PART_SIZE),
     )
 
 
