@@ -7,18 +7,9 @@ import pytest
 from zsync.spec import validate_spec
 from zsync.spec.model import AnalyticsImport
 
-JOBS = """\
-version: 1
-connections:
-  an:
-    product: analytics
-    org_id: "2"
-    workspace: "3"
-    auth: {client_id: a, client_secret: b, refresh_token: c}
-jobs:
-  load:
-    import: {to: an, table: Sales, file: sales.csv%s}
-"""
+from .test_analytics_export import HEADER
+
+JOBS = HEADER + "  load:\n    import: {to: an, table: Sales, file: sales.csv%s}\n"
 
 
 @pytest.mark.parametrize(
