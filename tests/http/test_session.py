@@ -134,6 +134,31 @@ async def test_a_token_that_expires_again_during_retries_is_renewed_again(server
     assert len(issued) == 3  # the first token, and one renewal per expiry
 
 
+async def test_analytics_8535_renews_the_token_whatever_the_http_status(server) -> None:
+    # The official Analytics client refreshes on errorCode 8535 and repeats the call once.
+    issued: list[str] = []
+
+    async def token(request: web.Request) -> web.Response:
+        issued.append(f"1000.t{len(issued)}")
+        return web.json_response({"access_token": issued[-1], "expires_in": 3600})
+
+    async def data(request: web.Request) -> web.Response:
+        if request.headers["Authorization"] == "Zoho-oauthtoken 1000.t0":
+            body = {
+                "status": "failure",
+                "summary": "INVALID_OAUTHTOKEN",
+                "data": {"errorCode": 8535, "errorMessage": "Invalid oauthtoken"},
+            }
+            return web.json_response(body, status=400)
+        return web.json_response({"status": "success", "data": {"ok": True}})
+
+    base = await server([web.get("/x", data)], token=token)
+    async with ZohoSession(connection(base), Retry(3, 0.001)) as session:
+        reply = await session.request("GET", f"{base}/x")
+    assert reply.body == {"status": "success", "data": {"ok": True}}
+    assert issued == ["1000.t0", "1000.t1"]
+
+
 async def test_a_token_refused_right_after_its_renewal_is_a_config_error(server) -> None:
     async def expired(request: web.Request) -> web.Response:
         body = {"code": "INVALID_TOKEN", "message": "invalid oauth token"}

@@ -442,7 +442,9 @@ class ZohoSession:
                     )
                 return Reply(status, body, reply_headers)
             if (
-                status == 401
+                # Zoho Analytics' official client renews on errorCode 8535 whatever the HTTP
+                # status (zoho-api-notes: [sdk]); the other products say it with a 401.
+                (status == 401 or code in EXPIRED_TOKEN_CODES)
                 and authorize
                 and code not in CONFIG_CODES
                 and token != just_renewed
