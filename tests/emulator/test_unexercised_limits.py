@@ -41,7 +41,8 @@ async def creator_create(emu: EmulatorHandle) -> tuple[int, dict]:
 # -- 1. Creator bulk read: 5 creates a minute per user (15 per organisation) --------------------
 async def test_creator_create_rate_limit_2955_and_window_reopens(emu: EmulatorHandle):
     # limits.py _CREATES_CREATOR: Limit(5, 60) per user, Limit(15, 60) per organisation. The
-    # emulator has one user, so the per-user window is the one met (see the report).
+    # emulator has one user, so the per-user window is always the one met: the 15 per
+    # organisation would need users the emulator does not model.
     for _ in range(5):  # just under: the fifth create in the minute is accepted
         status, reply = await creator_create(emu)
         assert (status, reply["code"]) == (200, 3000), reply
