@@ -1,5 +1,5 @@
 """Zoho limits the emulator enforces that no other test reached, each driven over raw HTTP:
-Creator's create rate limit, CRM bulk write's 25,000 rows a file, ICS batches of Events, 15 live
+Creator's create rate limit, CRM bulk write's 25,000 rows and 25 MB a file, ICS batches of Events, 15 live
 access tokens per refresh token, and Creator results kept a day. Each test also shows the
 request just under the limit accepted. ManualClock throughout: no sleeps."""
 
@@ -12,7 +12,7 @@ import zipfile
 import aiohttp
 
 from zsync.emulator import EmulatorConfig
-from zsync.emulator.crm.models import MAX_WRITE_ROWS
+from zsync.emulator.crm.models import MAX_WRITE_BYTES, MAX_WRITE_ROWS
 from zsync.emulator.errors import CREATOR_ERRORS, CRM_ERRORS
 
 from .conftest import EmulatorHandle, Starter
@@ -70,14 +70,19 @@ async def test_creator_create_rate_limit_2955_and_window_reopens(emu: EmulatorHa
 # -- 2. CRM bulk write: at most 25,000 records a file -------------------------------------------
 async def crm_upload(emu: EmulatorHandle, rows: int) -> str:
     text = "Last_Name\r\n" + "x\r\n" * rows  # one short column: ~75 kB, a few kB zipped
+    status, reply = await crm_upload_text(emu, text)
+    assert (status, reply["code"]) == (200, "FILE_UPLOAD_SUCCESS"), reply
+    return str(reply["details"]["file_id"])
+
+
+async def crm_upload_text(emu: EmulatorHandle, text: str) -> tuple[int, dict]:
     form = aiohttp.FormData()
     form.add_field(
         "file", zipped(text, "Leads.csv"), filename="upload.zip", content_type="application/zip"
     )
     headers = await emu.headers(feature="bulk-write", **{"X-CRM-ORG": emu.emulator.crm.zgid})
     status, reply, _ = await emu.call("POST", "/crm/v8/upload", data=form, headers=headers)
-    assert (status, reply["code"]) == (200, "FILE_UPLOAD_SUCCESS"), reply
-    return str(reply["details"]["file_id"])
+    return status, reply
 
 
 async def crm_write(emu: EmulatorHandle, file_id: str) -> tuple[int, dict]:
@@ -116,6 +121,24 @@ async def test_crm_bulk_write_refuses_a_file_over_25000_rows(emu: EmulatorHandle
     assert counts["total_count"] == counts["added_count"] == 25_000
     assert counts["skipped_count"] == 0
     assert len(emu.emulator.rows("crm", "Leads")) == leads_before + 25_000
+
+
+async def test_crm_bulk_write_refuses_a_csv_over_25_mb(emu: EmulatorHandle):
+    assert MAX_WRITE_BYTES == 25 * 1024 * 1024
+    # 25,000 records (the row cap) exactly filling the byte cap, then one byte more.
+    header = "Last_Name\r\n"
+    width, longer = divmod(MAX_WRITE_BYTES - len(header), MAX_WRITE_ROWS)
+    rows = ["x" * (width - 2 + (n < longer)) + "\r\n" for n in range(MAX_WRITE_ROWS)]
+    at_cap = header + "".join(rows)
+    assert len(at_cap) == MAX_WRITE_BYTES
+    status, reply = await crm_upload_text(emu, at_cap[:-2] + "x\r\n")
+    assert status == 400 == CRM_ERRORS["FILE_SIZE_EXCEEDED"][0]
+    assert (reply["code"], reply["message"]) == (
+        "FILE_SIZE_EXCEEDED",
+        CRM_ERRORS["FILE_SIZE_EXCEEDED"][1],
+    )
+    status, reply = await crm_upload_text(emu, at_cap)
+    assert (status, reply["code"]) == (200, "FILE_UPLOAD_SUCCESS"), reply
 
 
 # -- 3. ICS export of Events: batches of ics_batch_size ------------------------------------------

@@ -49,6 +49,9 @@ MANDATORY = {
     "Activities": ("Subject",),
 }
 MAX_WRITE_ROWS = 25_000  # [doc?] records per bulk-write file
+# [doc?] "25 MB" per bulk-write file (the CSV): the larger reading, 2^20-byte MB, so a client
+# that keeps to the smaller one always passes and one past both is refused.
+MAX_WRITE_BYTES = 25 * 1024 * 1024
 
 
 class QueryError(ValueError):

@@ -16,6 +16,7 @@ from aiohttp import BodyPartReader, web
 
 from zsync.emulator.clock import iso
 from zsync.emulator.crm.models import (
+    MAX_WRITE_BYTES,
     STATES,
     WRITE_STATES,
     CrmState,
@@ -299,6 +300,8 @@ async def upload(request: web.Request) -> web.Response:
         name, content = unzip_single(bytes(data))
     except ValueError as exc:
         raise crm_error("INVALID_DATA", str(exc), {"param_name": "file"}) from None
+    if len(content) > MAX_WRITE_BYTES:
+        raise crm_error("FILE_SIZE_EXCEEDED", details={"param_name": "file"})
     header, records = read_csv(content)
     file_id = emulator.new_job_id("crm")
     state.uploads[file_id] = Upload(file_id, name, header, records, emulator.clock.now())
