@@ -146,6 +146,28 @@ def test_an_upload_counts_only_once_the_store_shows_it_whole(s3, tmp_path, monke
         s3fs.S3FileSystem.clear_instance_cache()
 
 
+def test_an_upload_stands_where_the_policy_forbids_reading_it_back(s3, tmp_path, monkeypatch):
+    # s3:PutObject without s3:GetObject: HeadObject answers 403 after the upload went in.
+    import s3fs
+
+    source = tmp_path / "a.csv"
+    source.write_bytes(CSV)
+    head = s3fs.S3FileSystem._info
+
+    async def write_only(self, path, **kwargs):  # type: ignore[no-untyped-def]
+        if path.endswith("a.csv"):
+            raise PermissionError("Forbidden")
+        return await head(self, path, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_info", write_only)
+    s3fs.S3FileSystem.clear_instance_cache()  # its sync methods are bound when it is made
+    try:
+        Storage().put(source, f"s3://{s3.bucket}/exports/a.csv")
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+    assert s3.read("exports/a.csv") == CSV
+
+
 def test_the_bucket_check_says_missing_and_lets_a_refusal_pass(s3, monkeypatch) -> None:
     Storage().check(f"s3://{s3.bucket}/exports")  # there: nothing said
     with pytest.raises(ConfigError, match=r"reaching s3://.*-gone/exports: FileNotFoundError"):

