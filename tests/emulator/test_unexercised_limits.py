@@ -1,7 +1,7 @@
 """Zoho limits the emulator enforces that no other test reached, each driven over raw HTTP:
-Creator's create rate limit, CRM bulk write's 25,000 rows and 25 MB a file, ICS batches of Events, 15 live
-access tokens per refresh token, and Creator results kept a day. Each test also shows the
-request just under the limit accepted. ManualClock throughout: no sleeps."""
+Creator's create rate limit, CRM bulk write's 25,000 rows and 25 MB a file, ICS batches of
+Events, 15 live access tokens per refresh token, and Creator results kept a day. Each test
+also shows the request just under the limit accepted. ManualClock throughout: no sleeps."""
 
 from __future__ import annotations
 
