@@ -296,22 +296,43 @@ async def test_a_part_that_landed_hours_ago_is_never_sent_again(start, tmp_path)
     assert imported == 60
 
 
+async def _stopped_while_part_one_runs(start, tmp_path):
+    """An emulator whose import jobs last 2 s, and a run of THREE_PARTS stopped (cancelled)
+    while part 1's Zoho job runs on, unseen: it ends there 2 s later, its rows landed."""
+    config = dataclasses.replace(EmulatorConfig(time_scale=20.0), job_seconds=(40.0, 40.0))
+    zoho = await start(config, tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    run = asyncio.create_task(zoho.run(THREE_PARTS))
+    while zoho.emulator.creates("analytics.import") < 1:
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.3)  # its answer is recorded; the job runs 2 s
+    run.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    await asyncio.sleep(40.0 / 20.0 + 0.2)
+    return zoho
+
+
+async def test_a_new_run_refuses_a_file_a_stopped_run_may_have_sent(start, tmp_path) -> None:
+    """Not --resume but a new run, after a run stopped while part 1's Zoho job ran: nobody
+    saw that job end, so its rows may have landed. The new run sends nothing and says to
+    resume the stopped one (or check and --reimport)."""
+    zoho = await _stopped_while_part_one_runs(start, tmp_path)
+    again = await zoho.run(THREE_PARTS)
+    assert again.code == 1, again.log
+    message = again.job("load")["error"]["message"]
+    assert "one part's outcome is unknown" in message, message
+    assert "--resume" in message and "--reimport load" in message
+    assert zoho.emulator.creates("analytics.import") == 1  # nothing sent again
+    assert _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 27
+
+
 async def test_a_part_whose_job_vanished_unseen_is_not_sent_again(start, tmp_path) -> None:
     """A run stopped while a part's Zoho job ran, resumed hours later: Zoho no longer knows
     the job, and no try saw it end, so whether its rows landed can't be known. The part is
     not sent again (the job says what to check and how to send it anyway), on each resume."""
-    config = dataclasses.replace(EmulatorConfig(time_scale=20.0), job_seconds=(40.0, 40.0))
-    zoho = await start(config, tmp=tmp_path)
-    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    zoho = await _stopped_while_part_one_runs(start, tmp_path)
     jobs = THREE_PARTS
-    run = asyncio.create_task(zoho.run(jobs))
-    while zoho.emulator.creates("analytics.import") < 1:
-        await asyncio.sleep(0.005)
-    await asyncio.sleep(0.3)  # its answer is recorded; the job runs 2 s
-    run.cancel()  # part 1's job runs on at Zoho, unseen
-    with contextlib.suppress(asyncio.CancelledError):
-        await run
-    await asyncio.sleep(40.0 / 20.0 + 0.2)  # it ends there, and its rows land
     zoho.emulator.clock.jump(2 * 3600)  # type: ignore[attr-defined]
     for _ in range(2):
         resumed = await zoho.run(jobs, resume="latest")

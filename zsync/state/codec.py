@@ -161,13 +161,21 @@ def jobs_from_rows(
     }
 
 
-def landed_from_rows(rows: Iterable[Sequence[Any]]) -> list[LandedImport]:
-    """Earlier imports from (run_id, name, status, record, uncertain) rows, keeping those that
-    landed rows or may have (a create whose answer was lost: `uncertain`)."""
+def landed_from_rows(
+    rows: Iterable[Sequence[Any]], remote_rows: Iterable[Sequence[Any]]
+) -> list[LandedImport]:
+    """Earlier imports from (run_id, name, status, record) rows and their Zoho jobs' (run_id,
+    job, record) rows, keeping those that landed rows or may have (`uncertain`: a create whose
+    answer was lost, or a part's Zoho job no try saw end)."""
+    unsure: set[tuple[str, str]] = set()
+    for run_id, job_name, record in remote_rows:
+        if _outcome_unseen(remote_from_dict(json.loads(record))):
+            unsure.add((run_id, job_name))
     found = []
-    for run_id, name, status, record, uncertain in rows:
+    for run_id, name, status, record in rows:
         job = job_from_dict(json.loads(record))
         imported = job.imported
+        uncertain = (run_id, name) in unsure
         if imported is None or not (imported.rows_landed or uncertain):
             continue
         found.append(
@@ -179,7 +187,15 @@ def landed_from_rows(rows: Iterable[Sequence[Any]]) -> list[LandedImport]:
                 parts_landed=imported.parts_landed,
                 parts=imported.parts,
                 complete=status in DONE and imported.parts_landed == imported.parts,
-                uncertain=bool(uncertain),
+                uncertain=uncertain,
             )
         )
     return found
+
+
+def _outcome_unseen(remote: RemoteJob) -> bool:
+    """A part whose rows may have landed with no try knowing: its create's answer was lost,
+    or its Zoho job was created and no try saw it complete or fail (a run killed meanwhile)."""
+    if remote.id is None:
+        return remote.refused is None
+    return not any(change.state in ("completed", "failed") for change in remote.states)

@@ -297,20 +297,23 @@ class PostgresStore:
     def landed_imports(
         self, sha256: str, target: str, mode: str, *, besides: str
     ) -> list[LandedImport]:
-        rows = self._read(
-            """
-            SELECT j.run_id, j.name, j.status, j.record,
-                   EXISTS (SELECT 1 FROM zsync_remote_jobs r
-                           WHERE r.run_id = j.run_id AND r.job = j.name
-                             AND r.remote_id IS NULL AND r.refused IS NULL)
-            FROM zsync_jobs j JOIN zsync_runs runs USING (run_id)
-            WHERE j.import_sha256 = %s AND j.import_target = %s AND j.import_mode = %s
-              AND j.run_id != %s
-            ORDER BY runs.started_at DESC
-            """,
-            (sha256, target, mode, besides),
+        same = (
+            "j.import_sha256 = %s AND j.import_target = %s AND j.import_mode = %s "
+            "AND j.run_id != %s"
         )
-        return landed_from_rows(rows)
+        params = (sha256, target, mode, besides)
+        rows = self._read(
+            "SELECT j.run_id, j.name, j.status, j.record "
+            f"FROM zsync_jobs j JOIN zsync_runs runs USING (run_id) WHERE {same} "
+            "ORDER BY runs.started_at DESC",
+            params,
+        )
+        remotes = self._read(
+            "SELECT r.run_id, r.job, r.record FROM zsync_remote_jobs r "
+            f"JOIN zsync_jobs j ON j.run_id = r.run_id AND j.name = r.job WHERE {same}",
+            params,
+        )
+        return landed_from_rows(rows, remotes)
 
     def watermarks(self, keys: Sequence[str]) -> dict[str, str]:
         rows = self._read(

@@ -434,20 +434,19 @@ class SqliteStore:
     def landed_imports(
         self, sha256: str, target: str, mode: str, *, besides: str
     ) -> list[LandedImport]:
+        same = "j.import_sha256 = ? AND j.import_target = ? AND j.import_mode = ? AND j.run_id != ?"
+        params = (sha256, target, mode, besides)
         rows = self._read(
-            """
-            SELECT j.run_id, j.name, j.status, j.record,
-                   EXISTS (SELECT 1 FROM remote_jobs r
-                           WHERE r.run_id = j.run_id AND r.job = j.name
-                             AND r.remote_id IS NULL AND r.refused IS NULL)
-            FROM jobs j JOIN runs USING (run_id)
-            WHERE j.import_sha256 = ? AND j.import_target = ? AND j.import_mode = ?
-              AND j.run_id != ?
-            ORDER BY runs.started_at DESC
-            """,
-            (sha256, target, mode, besides),
+            "SELECT j.run_id, j.name, j.status, j.record FROM jobs j JOIN runs USING (run_id) "
+            f"WHERE {same} ORDER BY runs.started_at DESC",
+            params,
         )
-        return landed_from_rows(rows)
+        remotes = self._read(
+            "SELECT r.run_id, r.job, r.record FROM remote_jobs r "
+            f"JOIN jobs j ON j.run_id = r.run_id AND j.name = r.job WHERE {same}",
+            params,
+        )
+        return landed_from_rows(rows, remotes)
 
     def durations(self, keys: Sequence[str]) -> dict[str, list[tuple[float | None, float]]]:
         found: dict[str, list[tuple[float | None, float]]] = {}
