@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from zsync.errors import RemoteError
+from zsync.errors import GarbageReply, OutcomeUnknown, RemoteError
 from zsync.spec.model import Poll
 from zsync.state.recorder import Recorder
 from zsync.state.records import now
@@ -47,9 +47,16 @@ async def create_recorded(
         await recorder.durable()
 
     await recorder.durable()
-    remote_id = await create_within_cap(
-        create, poll, refused=refused, retrying=retrying, progress=progress
-    )
+    try:
+        remote_id = await create_within_cap(
+            create, poll, refused=refused, retrying=retrying, progress=progress
+        )
+    except GarbageReply as exc:
+        # Zoho answered 2xx, not with an id zsync can read: it may well have made the job.
+        raise OutcomeUnknown(f"{exc.message}; Zoho may have started the job all the same") from exc
+    except RemoteError as exc:
+        await refused(exc.code or "refused")  # Zoho said no: nothing was created
+        raise
     recorder.update_remote(job, index, id=remote_id)
     await recorder.durable()
     return remote_id

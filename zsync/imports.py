@@ -296,7 +296,7 @@ class ImportRun:
             if not earlier.landed:
                 raise self.unknown(layout, part, where, f"{gone}, and no try saw it end")
             summary = earlier.remote.summary
-            if recorded is None or summary is None:
+            if recorded is None:
                 raise self.failed(
                     layout,
                     part,
@@ -306,11 +306,14 @@ class ImportRun:
                     result.remote,
                     landed=True,
                 )
+            # Its summary, recorded with its end; a part recorded by an older zsync may have
+            # none: it counts as its rows, all added.
+            counted = "whose summary counts" if summary else f"counted as its {part.rows} rows"
             self.progress(
                 f"part {part.number}/{len(layout.parts)}: {gone}; it landed in an earlier try, "
-                "whose summary counts"
+                + counted
             )
-            return job_id, recorded(summary)
+            return job_id, recorded(summary or {})
         if result.state != "completed":
             raise self.failed(layout, part, job_id, result.error or result.remote, result.remote)
         return job_id, result
@@ -341,7 +344,16 @@ class ImportRun:
         """Records each status answer of the remote job at `index`."""
 
         def record(status: ImportStatus | WriteStatus) -> None:
-            self.recorder.remote_state(self.job.name, index, status.state, status.remote)
+            # A finished part's summary goes in with its state: a run stopped right after
+            # still knows what landed once Zoho has forgotten the job.
+            summary = status.summary if isinstance(status, ImportStatus) else status.counts
+            self.recorder.remote_state(
+                self.job.name,
+                index,
+                status.state,
+                status.remote,
+                summary=dict(summary) if summary and status.state == "completed" else None,
+            )
             self.progress.checked(status.remote)
 
         return record
@@ -363,9 +375,10 @@ class ImportRun:
     def unknown(self, layout: Layout, part: Part, where: str, detail: str) -> OutcomeUnknown:
         first = layout.rows_before(part.number) + 1
         landed = layout.rows_before(part.number)
+        before = f"Rows 1-{landed} had landed before it" if landed else "No row had landed before"
         return OutcomeUnknown(
             f"part {part.number} of {len(layout.parts)} (rows {first}-{first + part.rows - 1}): "
-            f"{detail}. Rows 1-{landed} had landed before it. zsync did not send it again, "
+            f"{detail}. {before}. zsync did not send it again, "
             f"because that could import these rows twice: check {where}, then pass "
             f"--reimport {self.job.name} (with --resume) to send it anyway"
         )

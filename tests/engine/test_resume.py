@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+from dataclasses import replace
 
 import aiohttp
 import pytest
 
 from zsync.emulator import EmulatorConfig
 from zsync.scheduler import RunOptions
+from zsync.state.store import RemotePut
 
 from .test_imports import customers, write_csv
 
@@ -279,11 +281,23 @@ async def test_a_resumed_truncateadd_whose_part_failed_starts_over(start, tmp_pa
     assert rows == [f"Import {i}" for i in range(60)]  # truncated once more, every row once
 
 
-async def test_a_part_that_landed_hours_ago_is_never_sent_again(start, tmp_path) -> None:
+@pytest.mark.parametrize("summary", ["recorded", "missing"])
+async def test_a_part_that_landed_hours_ago_is_never_sent_again(
+    start, tmp_path, summary: str
+) -> None:
     """Zoho keeps an import job's summary one hour: resumed later, a part that landed finds
-    its job gone. It landed all the same: its recorded summary counts, and it is never sent
-    again, however often the run is resumed."""
-    zoho, _ = await _part_one_of_three_landed(start, tmp_path)
+    its job gone. It landed all the same: its recorded summary counts (or, where none was
+    recorded, its rows), and it is never sent again, however often the run is resumed."""
+    zoho, failed = await _part_one_of_three_landed(start, tmp_path)
+    part_one = failed.job("load")["remote_jobs"][0]
+    assert part_one["summary"]["importSummary"]["successRowCount"] == 27
+    if summary == "missing":  # as an older zsync, or a stop between state and summary, left it
+        store = zoho.open_store()
+        try:
+            remote = store.jobs(failed.run_id)["load"].remote_jobs[0]
+            store.apply([RemotePut(failed.run_id, "load", 0, replace(remote, summary=None))])
+        finally:
+            store.close()
     jobs = THREE_PARTS
     zoho.emulator.clock.jump(2 * 3600)  # type: ignore[attr-defined]
     for _ in range(2):
@@ -341,4 +355,26 @@ async def test_a_part_whose_job_vanished_unseen_is_not_sent_again(start, tmp_pat
         assert "no longer has its job" in message and "no try saw it end" in message, message
         assert "--reimport load" in message
         assert zoho.emulator.creates("analytics.import") == 1  # never sent again
+    assert _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 27
+
+
+async def test_a_garbled_answer_to_an_import_create_is_not_taken_for_a_refusal(
+    start, tmp_path
+) -> None:
+    """Zoho created part 1's job, but its answer came back garbled (a proxy, a cut reply):
+    whether the rows land can't be known, so no try sends the part again on its own."""
+    zoho = await start(EmulatorConfig(time_scale=20.0), tmp=tmp_path)
+    write_csv(zoho.tmp / "out/c.csv", customers(60))
+    zoho.emulator.faults.corrupt_next("analytics.imports.create_view")
+    first = await zoho.run(THREE_PARTS)
+    assert first.code == 1, first.log
+    assert zoho.emulator.creates("analytics.import") == 1  # created, though nobody heard so
+    message = first.job("load")["error"]["message"]
+    assert "--reimport load" in message, message
+    assert "may have started the job" in message and "No row had landed before." in message
+    await asyncio.sleep(1.0)  # the job ends at Zoho: its 27 rows land
+    for _ in range(2):
+        resumed = await zoho.run(THREE_PARTS, resume="latest")
+        assert resumed.code == 1, resumed.log
+        assert zoho.emulator.creates("analytics.import") == 1
     assert _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 27

@@ -119,10 +119,17 @@ class Recorder:
         return remotes[index]
 
     def remote_state(
-        self, name: str, index: int, state: str, remote: str, count: int | None = None
+        self,
+        name: str,
+        index: int,
+        state: str,
+        remote: str,
+        count: int | None = None,
+        summary: dict[str, Any] | None = None,
     ) -> None:
         """Count a status call; record the state when it changed, and the records Zoho
-        says the job holds when it says."""
+        says the job holds when it says. `summary`: what a finished import's status said,
+        recorded with its state in one change (Zoho keeps it only for a while)."""
         current = self.jobs[name].remote_jobs[index]
         states = current.states
         if not states or (states[-1].state, states[-1].remote) != (state, remote):
@@ -133,6 +140,7 @@ class Recorder:
             states=states,
             status_calls=current.status_calls + 1,
             count=current.count if count is None else count,
+            summary=current.summary if summary is None else summary,
         )
 
     def duration(self, key: str, lower: float | None, upper: float) -> None:
