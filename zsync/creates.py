@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from zsync.errors import GarbageReply, OutcomeUnknown, RemoteError
+from zsync.errors import GarbageReply, RemoteError
 from zsync.spec.model import Poll
 from zsync.state.recorder import Recorder
 from zsync.state.records import now
@@ -51,9 +51,10 @@ async def create_recorded(
         remote_id = await create_within_cap(
             create, poll, refused=refused, retrying=retrying, progress=progress
         )
-    except GarbageReply as exc:
-        # Zoho answered 2xx, not with an id zsync can read: it may well have made the job.
-        raise OutcomeUnknown(f"{exc.message}; Zoho may have started the job all the same") from exc
+    except GarbageReply:
+        # Zoho answered 2xx, not with an id zsync can read: it may well have made the job,
+        # so the intent stays an unknown outcome (an import won't send the part again).
+        raise
     except RemoteError as exc:
         await refused(exc.code or "refused")  # Zoho said no: nothing was created
         raise

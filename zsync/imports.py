@@ -27,6 +27,7 @@ from zsync.creates import create_recorded
 from zsync.downloads import checked_download
 from zsync.errors import (
     ConfigError,
+    GarbageReply,
     OutcomeUnknown,
     RemoteError,
     RemoteJobFailed,
@@ -243,6 +244,10 @@ class ImportRun:
                 )
             except OutcomeUnknown as exc:
                 raise self.unknown(layout, part, where, exc.message) from exc
+            except GarbageReply as exc:
+                # A 2xx answer that didn't parse: Zoho may have started the job all the same.
+                detail = f"{exc.message}; Zoho may have started the job all the same"
+                raise self.unknown(layout, part, where, detail) from exc
             except RemoteError as exc:
                 self.recorder.update_remote(self.job.name, index, refused=exc.code or "refused")
                 raise self.failed(layout, part, None, exc.message, exc.code) from exc
