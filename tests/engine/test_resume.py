@@ -310,6 +310,16 @@ async def test_a_part_that_landed_hours_ago_is_never_sent_again(
     assert imported == 60
 
 
+def _part_one_id_recorded(zoho) -> bool:
+    store = zoho.open_store()
+    try:
+        runs = store.runs(limit=1)
+        job = store.jobs(runs[0].run_id).get("load") if runs else None
+        return job is not None and bool(job.remote_jobs) and job.remote_jobs[0].id is not None
+    finally:
+        store.close()
+
+
 async def _stopped_while_part_one_runs(start, tmp_path):
     """An emulator whose import jobs last 2 s, and a run of THREE_PARTS stopped (cancelled)
     while part 1's Zoho job runs on, unseen: it ends there 2 s later, its rows landed."""
@@ -317,9 +327,10 @@ async def _stopped_while_part_one_runs(start, tmp_path):
     zoho = await start(config, tmp=tmp_path)
     write_csv(zoho.tmp / "out/c.csv", customers(60))
     run = asyncio.create_task(zoho.run(THREE_PARTS))
-    while zoho.emulator.creates("analytics.import") < 1:
-        await asyncio.sleep(0.005)
-    await asyncio.sleep(0.3)  # its answer is recorded; the job runs 2 s
+    deadline = time.monotonic() + 1.5  # the job runs 2 s: stop the run before it ends
+    while not _part_one_id_recorded(zoho) and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert _part_one_id_recorded(zoho), "part 1's create was never answered"
     run.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await run
@@ -372,7 +383,10 @@ async def test_a_garbled_answer_to_an_import_create_is_not_taken_for_a_refusal(
     message = first.job("load")["error"]["message"]
     assert "--reimport load" in message, message
     assert "may have started the job" in message and "No row had landed before." in message
-    await asyncio.sleep(1.0)  # the job ends at Zoho: its 27 rows land
+    for _ in range(500):  # the job ends at Zoho: its 27 rows land
+        if _count(zoho.emulator.rows("analytics", "Customers"), "Import") == 27:
+            break
+        await asyncio.sleep(0.01)
     for _ in range(2):
         resumed = await zoho.run(THREE_PARTS, resume="latest")
         assert resumed.code == 1, resumed.log
