@@ -81,9 +81,7 @@ class Earlier(NamedTuple):
     def landed(self) -> bool:
         # Seen completed once is landed for good: Zoho forgetting the job later (an import's
         # summary is kept one hour) takes no row back.
-        return self.remote.id is not None and any(
-            change.state == "completed" for change in self.remote.states
-        )
+        return self.remote.id is not None and self.remote.was_seen("completed")
 
     @property
     def alive(self) -> bool:
@@ -94,7 +92,7 @@ class Earlier(NamedTuple):
         """Created, then gone from Zoho before any try saw it end: its rows may have landed."""
         return (
             self.remote.id is not None
-            and not any(change.state in ("completed", "failed") for change in self.remote.states)
+            and not self.remote.was_seen("completed", "failed")
             and self.remote.last_state in GONE_STATES
         )
 

@@ -189,40 +189,22 @@ async def test_ics_export_batches_events(start_emulator: Starter):
 
 
 # -- 4. OAuth: 15 live access tokens per refresh token ------------------------------------------
-async def new_token(emu: EmulatorHandle) -> str:
-    config = emu.emulator.config
-    grant = {
-        "grant_type": "refresh_token",
-        "client_id": config.client_id,
-        "client_secret": config.client_secret,
-        "refresh_token": config.refresh_token,
-    }
-    async with emu.session.post(emu.url("/oauth/v2/token"), data=grant) as response:
-        assert response.status == 200
-        body = await response.json()
-    assert "access_token" in body, body
-    return str(body["access_token"])
-
-
 async def org_with(emu: EmulatorHandle, token: str) -> tuple[int, dict]:
-    # The raw session, not emu.call: call() evaluates its default headers, and so fetches
-    # (and caches) a token of its own, even when headers are given; here that would be a
-    # sixteenth live token.
     headers = {"Authorization": f"Zoho-oauthtoken {token}"}
-    async with emu.session.get(emu.url("/crm/v8/org"), headers=headers) as response:
-        return response.status, await response.json()
+    status, body, _ = await emu.call("GET", "/crm/v8/org", headers=headers)
+    return status, body
 
 
 async def test_sixteenth_access_token_retires_the_oldest(start_emulator: Starter):
     # The budget (10 tokens per 10 minutes) is another limit: off here.
     emu = await start_emulator(EmulatorConfig(token_budget=None))
     assert emu.emulator.config.live_tokens == 15
-    tokens = [await new_token(emu) for _ in range(15)]
+    tokens = [await emu.token(fresh=True) for _ in range(15)]
     # Just under: fifteen live tokens, the oldest and the newest both work.
     for token in (tokens[0], tokens[-1]):
         status, _ = await org_with(emu, token)
         assert status == 200
-    tokens.append(await new_token(emu))  # the 16th
+    tokens.append(await emu.token(fresh=True))  # the 16th
     status, reply = await org_with(emu, tokens[0])
     assert status == 401 == CRM_ERRORS["INVALID_TOKEN"][0]
     assert reply == {
@@ -235,7 +217,7 @@ async def test_sixteenth_access_token_retires_the_oldest(start_emulator: Starter
         status, _ = await org_with(emu, token)
         assert status == 200
     # Each further token retires the next oldest.
-    tokens.append(await new_token(emu))
+    tokens.append(await emu.token(fresh=True))
     assert (await org_with(emu, tokens[1]))[0] == 401
     assert (await org_with(emu, tokens[2]))[0] == 200
 

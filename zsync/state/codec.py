@@ -198,4 +198,4 @@ def _outcome_unseen(remote: RemoteJob) -> bool:
     or its Zoho job was created and no try saw it complete or fail (a run killed meanwhile)."""
     if remote.id is None:
         return remote.refused is None
-    return not any(change.state in ("completed", "failed") for change in remote.states)
+    return not remote.was_seen("completed", "failed")

@@ -89,6 +89,11 @@ class RemoteJob:
     def last_state(self) -> str | None:
         return self.states[-1].state if self.states else None
 
+    def was_seen(self, *states: str) -> bool:
+        """Whether a status answer ever put the job in one of `states` (a later answer that
+        Zoho forgot it takes nothing back)."""
+        return any(change.state in states for change in self.states)
+
 
 @dataclass(frozen=True, slots=True)
 class OutputRecord:
